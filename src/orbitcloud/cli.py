@@ -1,0 +1,197 @@
+"""Command-line interface: ``orbitcloud run | scenarios``.
+
+Every user-facing error is printed as one line on stderr (``orbitcloud: error: ...``) with exit
+status 2; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from orbitcloud import __version__
+from orbitcloud.errors import OrbitcloudError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="orbitcloud: digital twin and operating layer of an AI data center in orbit.",
+)
+
+#: Runs estimated to take longer than this get a progress bar [s].
+PROGRESS_AFTER_S = 3.0
+_NS_PER_SAT_STEP = {"sgp4": 600e-9, "fast": 100e-9}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"orbitcloud {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """orbitcloud: digital twin and operating layer of an AI data center in orbit."""
+
+
+@app.command()
+def run(
+    scenario: str = typer.Argument(..., help="Built-in scenario name (see `orbitcloud scenarios`) or a YAML file."),
+    start: Optional[str] = typer.Option(None, help="Start time, ISO 8601 UTC (default: the scenario epoch)."),
+    duration: Optional[str] = typer.Option(None, help="Run length: 90s, 15min, 6h, 1d, 365d or seconds."),
+    step: Optional[str] = typer.Option(None, help="Time step: 10s, 1min, ... or seconds."),
+    propagator: str = typer.Option("sgp4", help="sgp4 (reference) or fast (analytic J2, ~5-10x faster)."),
+    out: Optional[Path] = typer.Option(None, help="Write summary.json, eclipses.csv, satellites.parquet here."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout, nothing else."),
+    workers: Optional[int] = typer.Option(None, help="Worker processes (default: all cores)."),
+    eclipses: bool = typer.Option(True, "--eclipses/--no-eclipses", help="Write eclipses.csv with --out."),
+) -> None:
+    """Simulate a scenario: orbits, sunlight and eclipses for every satellite."""
+    from orbitcloud.job import JobOptions, run_scenario
+
+    opts = JobOptions(
+        start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers, eclipses=eclipses
+    )
+    from rich.console import Console
+
+    err_console = Console(stderr=True)
+    progress_cm = None
+
+    def factory(total: int):
+        nonlocal progress_cm
+        from orbitcloud.sim import default_workers
+
+        est_s = total * _NS_PER_SAT_STEP.get(propagator, 600e-9) / max(1, min(workers or default_workers(), 8))
+        if est_s < PROGRESS_AFTER_S or not err_console.is_terminal:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        progress_cm = Progress(
+            TextColumn("[bold]simulating"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True,
+        )
+        progress_cm.start()
+        task = progress_cm.add_task("run", total=total)
+        return lambda n: progress_cm.advance(task, n)
+
+    try:
+        summary = run_scenario(scenario, opts, progress_factory=factory)
+    finally:
+        if progress_cm is not None:
+            progress_cm.stop()
+    if json_out:
+        sys.stdout.write(json.dumps(summary) + "\n")
+        return
+    _print_summary(summary, out)
+
+
+def _fmt(value, unit: str = "", digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}{unit}"
+    return f"{value:,}{unit}" if isinstance(value, int) else f"{value}{unit}"
+
+
+def _print_summary(summary: dict, out: Optional[Path]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    head = Table(title=f"orbitcloud run: {summary['scenario']}", show_header=False, title_justify="left")
+    head.add_column(style="bold")
+    head.add_column()
+    rows = [
+        ("start", summary["start"]),
+        ("duration", f"{summary['duration_s']:g} s in {summary['steps']:,} steps of {summary['step_s']:g} s"),
+        ("propagator", summary["propagator"]),
+        ("satellites", _fmt(summary["satellites"])),
+        ("sunlit fraction", _fmt(summary["sunlit_fraction"])),
+        ("longest eclipse", f"{_fmt(summary['longest_eclipse_s'], ' s', 5)} ({summary.get('longest_eclipse_satellite') or '-'})"),
+        ("eclipses", _fmt(summary["eclipses"])),
+        ("beta angle", f"{_fmt(summary['beta_min_deg'], '°')} .. {_fmt(summary['beta_max_deg'], '°')}"),
+        ("wall time", f"{summary['wall_time_s']:.2f} s ({_fmt(summary['satellite_steps_per_s'])} satellite-steps/s)"),
+    ]
+    for k, v in rows:
+        head.add_row(k, str(v))
+    console.print(head)
+    table = Table(title="shells", title_justify="left")
+    for col in ("shell", "sats", "alt km", "incl°", "sunlit", "max ecl s", "ecl/day", "β° range"):
+        table.add_column(col, justify="left" if col == "shell" else "right")
+
+    def span(lo, hi, fmt: str, tol: float) -> str:
+        return format(lo, fmt) if abs(hi - lo) < tol else f"{lo:{fmt}}-{hi:{fmt}}"
+
+    for s in summary["shells"]:
+        beta = "-" if s["beta_min_deg"] is None else f"{s['beta_min_deg']:.0f}..{s['beta_max_deg']:.0f}"
+        table.add_row(
+            s["name"], _fmt(s["satellites"]),
+            span(s["mean_altitude_km_min"], s["mean_altitude_km_max"], ".0f", 0.5),
+            span(s["inclination_deg_min"], s["inclination_deg_max"], ".1f", 0.05),
+            _fmt(s["sunlit_fraction"]), _fmt(s["longest_eclipse_s"], "", 5),
+            _fmt(s["eclipses_per_satellite_day"], "", 3), beta,
+        )
+    console.print(table)
+    if out is not None:
+        console.print(f"results written to {out}/ (summary.json, eclipses.csv, satellites.parquet, scenario.yaml)")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios with satellite counts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from orbitcloud.scenario import builtin_names, load_scenario
+    from orbitcloud.scenario.schema import TLEShell
+
+    table = Table(title="built-in scenarios", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("satellites", justify="right")
+    table.add_column("shells", justify="right")
+    table.add_column("description")
+    for name in builtin_names():
+        sc = load_scenario(name).scenario
+        count = sum(s.count for s in sc.constellation if not isinstance(s, TLEShell))
+        table.add_row(name, f"{count:,}", str(len(sc.constellation)), sc.description)
+    Console().print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the typer app, turning project errors into one line and exit status 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except OrbitcloudError as exc:
+        print(f"orbitcloud: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("orbitcloud: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # click usage errors and typer.Exit
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            return exc.exit_code
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Physical constants shared by every stage (SI unless the name says otherwise).
+
+Sources: WGS-84 (NIMA TR8350.2, 3rd ed., 2000); WGS-72 as used by SGP4 (Vallado et al., "Revisiting
+Spacetrack Report #3", AIAA 2006-6753); IAU 2015 Resolution B3 (nominal solar radius); IAU 2012
+Resolution B2 (astronomical unit); CODATA 2018 (Stefan-Boltzmann).
+"""
+
+from __future__ import annotations
+
+import math
+
+#: WGS-84 equatorial radius [m] and flattening.
+WGS84_A_M = 6_378_137.0
+WGS84_F = 1.0 / 298.257223563
+#: WGS-84 gravitational parameter [m^3/s^2] and J2 (unnormalised).
+WGS84_MU_M3_S2 = 3.986004418e14
+WGS84_J2 = 1.08262668e-3
+#: WGS-72 constants used inside SGP4 [km, km^3/s^2].
+WGS72_RADIUS_KM = 6378.135
+WGS72_MU_KM3_S2 = 398600.8
+#: Nominal solar radius [m] (IAU 2015 B3) and astronomical unit [m] (IAU 2012 B2).
+SUN_RADIUS_M = 6.957e8
+AU_M = 149_597_870_700.0
+#: Speed of light in vacuum [m/s].
+C_M_S = 299_792_458.0
+#: Earth sidereal rotation rate [rad/s] (IERS, conventional).
+EARTH_ROTATION_RAD_S = 7.292115146706979e-5
+#: Sun-synchronous nodal precession: one revolution per tropical year (365.2422 d) [rad/s].
+SSO_NODE_RATE_RAD_S = 2.0 * math.pi / (365.2422 * 86400.0)
+#: Seconds per day.
+DAY_S = 86400.0
+
+
+def semi_major_axis_m_from_mean_motion(mean_motion_rev_per_day: float) -> float:
+    """Two-body semi-major axis [m] for a mean motion [rev/day] (WGS-84 mu)."""
+    n_rad_s = mean_motion_rev_per_day * 2.0 * math.pi / DAY_S
+    return (WGS84_MU_M3_S2 / n_rad_s**2) ** (1.0 / 3.0)
+
+
+def altitude_km_from_mean_motion(mean_motion_rev_per_day: float) -> float:
+    """Mean altitude above the WGS-84 equatorial radius [km] for a mean motion [rev/day]."""
+    return (semi_major_axis_m_from_mean_motion(mean_motion_rev_per_day) - WGS84_A_M) / 1000.0
+
+
+def circular_period_s(semi_major_axis_m: float) -> float:
+    """Two-body orbital period [s]: T = 2 pi sqrt(a^3 / mu)."""
+    return 2.0 * math.pi * math.sqrt(semi_major_axis_m**3 / WGS84_MU_M3_S2)

@@ -1,0 +1,139 @@
+"""Earth shadow: conical umbra/penumbra illumination fraction, shadow functions and beta angle.
+
+Model (Montenbruck & Gill, *Satellite Orbits*, 2000, sec. 3.4.2): seen from the satellite, the Sun
+is a disk of angular radius ``a = asin(R_sun / |s - r|)`` and the Earth a disk of angular radius
+``b = asin(R_earth / |r|)``; their centres are ``c`` apart, with
+``cos c = -r . (s - r) / (|r| |s - r|)`` (exact, parallax included). The illuminated fraction is
+
+* 1 when ``c >= a + b`` (no overlap),
+* 0 when ``c <= b - a`` (umbra; ``b > a`` for every orbit below ~ 1.4e6 km),
+* ``1 - (b^2 / a^2)`` when ``c <= a - b`` (annular, only far from Earth),
+* otherwise ``1 - A / (pi a^2)`` with the circle-overlap area
+  ``A = a^2 acos(x / a) + b^2 acos((c - x) / b) - c y``, ``x = (c^2 + a^2 - b^2) / (2 c)``,
+  ``y = sqrt(a^2 - x^2)``.
+
+The Earth is a sphere of radius 6,378.137 km (WGS-84 equatorial), the Sun a disk of 695,700 km
+(IAU 2015). The atmosphere is not modelled (no refraction, no grazing absorption). A point-Sun
+cylindrical shadow gives an eclipse fraction ``asin(R/r)/pi`` at beta = 0 (0.372 at 550 km); the
+conical model gives the same mean darkness, split into a shorter umbra and ~9 s of penumbra at each
+limb crossing (see ``docs/environment.md``).
+
+The *shadow functions* used to time crossings are smooth in time and cheap (no trigonometry):
+
+* ``h_pen = cos c - cos(a + b)`` > 0 inside the penumbra cone (illumination < 1),
+* ``h_umb = cos c - cos(b - a)`` > 0 inside the umbra (illumination 0),
+* ``h_half = cos c - cos b`` > 0 when the Sun's centre is behind the Earth's limb (illumination
+  < 0.5 up to the tiny limb curvature term, < 0.03 s in LEO).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from orbitcloud.constants import SUN_RADIUS_M, WGS84_A_M
+
+EARTH_RADIUS_M = WGS84_A_M
+
+
+@dataclasses.dataclass
+class ShadowState:
+    """Shadow functions and overlap geometry for (n, T) samples (see module docstring)."""
+
+    h_pen: np.ndarray
+    h_umb: np.ndarray
+    h_half: np.ndarray
+    cos_c: np.ndarray
+    sin_b: np.ndarray
+    sin_a: np.ndarray  # (T,)
+
+
+def shadow_state(x: np.ndarray, y: np.ndarray, z: np.ndarray, sun_m: np.ndarray) -> ShadowState:
+    """Shadow functions for satellites at (x, y, z) [m], each (n, T), and the Sun at ``sun_m`` (T, 3).
+
+    Satellite and Sun must be in the same frame (any; the geometry is rotation-invariant).
+    """
+    d = np.sqrt(np.einsum("ij,ij->i", sun_m, sun_m))
+    ux = sun_m[:, 0] / d
+    uy = sun_m[:, 1] / d
+    uz = sun_m[:, 2] / d
+    r2 = x * x + y * y + z * z
+    r = np.sqrt(r2)
+    p = x * ux + y * uy + z * uz  # r . s_hat [m]
+    pd = p * d
+    # |s - r| = sqrt(d^2 - 2 p d + r^2); cos c = (r^2 - p d) / (r |s - r|)
+    dist_sun = np.sqrt((d * d)[None, :] - 2.0 * pd + r2) if pd.ndim == 2 else np.sqrt(d * d - 2.0 * pd + r2)
+    cos_c = (r2 - pd) / (r * dist_sun)
+    sin_b = EARTH_RADIUS_M / r
+    cos_b = np.sqrt(1.0 - sin_b * sin_b)
+    sin_a = SUN_RADIUS_M / d
+    cos_a = np.sqrt(1.0 - sin_a * sin_a)
+    cab = cos_b * cos_a
+    sab = sin_b * sin_a
+    return ShadowState(
+        h_pen=cos_c - (cab - sab),
+        h_umb=cos_c - (cab + sab),
+        h_half=cos_c - cos_b,
+        cos_c=cos_c,
+        sin_b=sin_b,
+        sin_a=sin_a,
+    )
+
+
+def overlap_illumination(cos_c: np.ndarray, sin_b: np.ndarray, sin_a: np.ndarray) -> np.ndarray:
+    """Illuminated fraction in [0, 1] from the disk geometry (all cases; elementwise arrays)."""
+    c = np.arccos(np.clip(cos_c, -1.0, 1.0))
+    b = np.arcsin(np.clip(sin_b, 0.0, 1.0))
+    a = np.arcsin(np.clip(sin_a, 0.0, 1.0))
+    out = np.ones(np.broadcast(c, b, a).shape)
+    c, b, a = np.broadcast_arrays(c, b, a)
+    umbra = c <= b - a
+    annular = c <= a - b
+    partial = (c < a + b) & ~umbra & ~annular
+    out[umbra] = 0.0
+    out[annular] = 1.0 - (b[annular] / a[annular]) ** 2
+    cp, ap, bp = c[partial], a[partial], b[partial]
+    xx = (cp * cp + ap * ap - bp * bp) / (2.0 * cp)
+    yy = np.sqrt(np.maximum(ap * ap - xx * xx, 0.0))
+    area = ap * ap * np.arccos(np.clip(xx / ap, -1.0, 1.0)) + bp * bp * np.arccos(np.clip((cp - xx) / bp, -1.0, 1.0)) - cp * yy
+    out[partial] = np.clip(1.0 - area / (np.pi * ap * ap), 0.0, 1.0)
+    return out
+
+
+def illumination(x: np.ndarray, y: np.ndarray, z: np.ndarray, sun_m: np.ndarray) -> np.ndarray:
+    """Illuminated fraction of the solar disk in [0, 1] for satellites at (x, y, z) [m], (n, T)."""
+    st = shadow_state(x, y, z, sun_m)
+    return illumination_from_state(st)
+
+
+def illumination_from_state(st: ShadowState) -> np.ndarray:
+    """Illumination from a :class:`ShadowState`, doing the disk-overlap work only in the penumbra."""
+    out = np.where(st.h_pen > 0.0, 0.0, 1.0)
+    out[np.isnan(st.h_pen)] = np.nan
+    idx = np.nonzero((st.h_pen > 0.0) & (st.h_umb < 0.0))
+    if idx[0].size:
+        sin_a = np.broadcast_to(st.sin_a, st.cos_c.shape)
+        out[idx] = overlap_illumination(st.cos_c[idx], st.sin_b[idx], sin_a[idx])
+    return out
+
+
+def beta_angle_rad(normal: np.ndarray, sun_m: np.ndarray) -> np.ndarray:
+    """Beta angle [rad]: elevation of the Sun above the orbit plane, ``asin(h_hat . s_hat)``.
+
+    ``normal`` (..., T, 3) need not be unit length (e.g. r x v); ``sun_m`` (T, 3).
+    """
+    s_hat = sun_m / np.linalg.norm(sun_m, axis=-1, keepdims=True)
+    nrm = np.linalg.norm(normal, axis=-1)
+    return np.arcsin(np.clip(np.einsum("...k,...k->...", normal, s_hat) / nrm, -1.0, 1.0))
+
+
+def cylindrical_eclipse_fraction(altitude_m: float, beta_rad: float = 0.0) -> float:
+    """Fraction of a circular orbit inside a cylindrical (point-Sun) shadow (closed form).
+
+    f = acos( sqrt(h^2 + 2 R h) / ((R + h) cos beta) ) / pi, 0 when the argument exceeds 1
+    (Vallado 4th ed. sec. 5.3; with beta = 0 this is asin(R / r) / pi).
+    """
+    r = EARTH_RADIUS_M + altitude_m
+    arg = np.sqrt(altitude_m**2 + 2.0 * EARTH_RADIUS_M * altitude_m) / (r * np.cos(beta_rad))
+    return float(np.arccos(arg) / np.pi) if arg < 1.0 else 0.0

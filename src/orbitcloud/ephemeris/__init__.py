@@ -1,0 +1,1 @@
+"""Ephemeris: propagation (SGP4 and fast analytic), frames, Sun."""

@@ -1,0 +1,145 @@
+"""Mean orbital elements in SGP4's theory, vectorised over satellites.
+
+Designed shells are described by SGP4 (Brouwer) mean elements so that the reference propagator
+(``sgp4``) and the fast analytic one share the same orbit. This module holds the pieces of SGP4's
+initialisation needed for that, ported from Vallado's ``initl``/``sgp4init`` (Vallado, Crawford,
+Hujsak & Kelso, "Revisiting Spacetrack Report #3", AIAA 2006-6753; python-sgp4 ``propagation.py``),
+as numpy functions over arrays:
+
+* Kozai <-> Brouwer ("un-Kozai") mean motion,
+* the secular rates of mean anomaly, argument of perigee and node (J2, J2^2 and J4 terms),
+* the J3 long-period coefficients ``aycof`` and ``xlcof``.
+
+Units follow SGP4 inside this module: Earth radii (WGS-72, 6378.135 km) and radians per minute.
+Tests compare every function with the attributes of ``sgp4.api.Satrec`` objects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orbitcloud.constants import WGS72_MU_KM3_S2, WGS72_RADIUS_KM
+
+#: SGP4 WGS-72 constants (Vallado 2006, ``getgravconst('wgs72')``).
+RADIUS_KM = WGS72_RADIUS_KM
+XKE = 60.0 / np.sqrt(RADIUS_KM**3 / WGS72_MU_KM3_S2)  # sqrt(mu) in earth radii^1.5 per minute
+J2 = 0.001082616
+J3 = -0.00000253881
+J4 = -0.00000165597
+J3OJ2 = J3 / J2
+_X2O3 = 2.0 / 3.0
+
+
+def _delta(no_kozai: np.ndarray, ecco: np.ndarray, cosio: np.ndarray) -> np.ndarray:
+    omeosq = 1.0 - ecco * ecco
+    rteosq = np.sqrt(omeosq)
+    ak = (XKE / no_kozai) ** _X2O3
+    d1 = 0.75 * J2 * (3.0 * cosio * cosio - 1.0) / (rteosq * omeosq)
+    del_ = d1 / (ak * ak)
+    adel = ak * (1.0 - del_ * del_ - del_ * (1.0 / 3.0 + 134.0 * del_ * del_ / 81.0))
+    return d1 / (adel * adel)
+
+
+def unkozai(no_kozai: np.ndarray, ecco: np.ndarray, inclo: np.ndarray) -> np.ndarray:
+    """Brouwer mean motion [rad/min] from the Kozai mean motion of a TLE (SGP4 ``initl``)."""
+    no_kozai = np.asarray(no_kozai, dtype=np.float64)
+    return no_kozai / (1.0 + _delta(no_kozai, np.asarray(ecco, float), np.cos(inclo)))
+
+
+def kozai_from_brouwer(no_unkozai: np.ndarray, ecco: np.ndarray, inclo: np.ndarray) -> np.ndarray:
+    """Kozai mean motion [rad/min] whose SGP4 un-Kozai'd value is ``no_unkozai`` (fixed point)."""
+    no_unkozai = np.asarray(no_unkozai, dtype=np.float64)
+    ecco = np.asarray(ecco, dtype=np.float64)
+    cosio = np.cos(inclo)
+    no_kozai = no_unkozai.copy()
+    for _ in range(30):
+        new = no_unkozai * (1.0 + _delta(no_kozai, ecco, cosio))
+        if np.all(np.abs(new - no_kozai) <= 1e-15 * no_kozai):
+            return new
+        no_kozai = new
+    return no_kozai
+
+
+def brouwer_mean_motion(a_km: np.ndarray) -> np.ndarray:
+    """Mean motion [rad/min] of SGP4's mean semi-major axis ``a_km`` (WGS-72 constants)."""
+    return XKE / (np.asarray(a_km, dtype=np.float64) / RADIUS_KM) ** 1.5
+
+
+def secular_rates(no_kozai: np.ndarray, ecco: np.ndarray, inclo: np.ndarray) -> dict[str, np.ndarray]:
+    """SGP4's secular rates without drag, as in ``sgp4init``.
+
+    Returns a dict of arrays: ``no_unkozai``, ``mdot``, ``argpdot``, ``nodedot`` [rad/min],
+    ``a_er`` (mean semi-major axis [Earth radii]), ``aycof`` and ``xlcof`` (J3 long-period terms).
+    """
+    no_kozai = np.asarray(no_kozai, dtype=np.float64)
+    ecco = np.asarray(ecco, dtype=np.float64)
+    inclo = np.asarray(inclo, dtype=np.float64)
+    cosio = np.cos(inclo)
+    sinio = np.sin(inclo)
+    cosio2 = cosio * cosio
+    cosio4 = cosio2 * cosio2
+    omeosq = 1.0 - ecco * ecco
+    rteosq = np.sqrt(omeosq)
+    no = no_kozai / (1.0 + _delta(no_kozai, ecco, cosio))
+    ao = (XKE / no) ** _X2O3
+    po = ao * omeosq
+    con42 = 1.0 - 5.0 * cosio2
+    con41 = -con42 - cosio2 - cosio2
+    pinvsq = 1.0 / (po * po)
+    temp1 = 1.5 * J2 * pinvsq * no
+    temp2 = 0.5 * temp1 * J2 * pinvsq
+    temp3 = -0.46875 * J4 * pinvsq * pinvsq * no
+    mdot = (
+        no
+        + 0.5 * temp1 * rteosq * con41
+        + 0.0625 * temp2 * rteosq * (13.0 - 78.0 * cosio2 + 137.0 * cosio4)
+    )
+    argpdot = (
+        -0.5 * temp1 * con42
+        + 0.0625 * temp2 * (7.0 - 114.0 * cosio2 + 395.0 * cosio4)
+        + temp3 * (3.0 - 36.0 * cosio2 + 49.0 * cosio4)
+    )
+    xhdot1 = -temp1 * cosio
+    nodedot = xhdot1 + (0.5 * temp2 * (4.0 - 19.0 * cosio2) + 2.0 * temp3 * (3.0 - 7.0 * cosio2)) * cosio
+    # J3 long-period coefficients; SGP4 guards the 1 + cos i singularity at i = 180 deg.
+    denom = np.where(np.abs(cosio + 1.0) > 1.5e-12, 1.0 + cosio, 1.5e-12)
+    xlcof = -0.25 * J3OJ2 * sinio * (3.0 + 5.0 * cosio) / denom
+    aycof = -0.5 * J3OJ2 * sinio
+    return {
+        "no_unkozai": no,
+        "a_er": ao,
+        "mdot": mdot,
+        "argpdot": argpdot,
+        "nodedot": nodedot,
+        "aycof": aycof,
+        "xlcof": xlcof,
+    }
+
+
+def sso_inclination_rad(a_km: np.ndarray, ecco: np.ndarray | float = 0.0, node_rate_rad_s: float | None = None) -> np.ndarray:
+    """Sun-synchronous inclination [rad] for SGP4 mean semi-major axis ``a_km``.
+
+    Starts from the first-order J2 closed form cos i = -dOmega/dt / (1.5 n J2 (R/p)^2) and refines
+    with SGP4's full secular node rate (J2, J2^2, J4) by Newton steps, so that SGP4 and the fast
+    propagator precess the node at exactly 360 deg per tropical year.
+    """
+    from orbitcloud.constants import SSO_NODE_RATE_RAD_S
+
+    rate_rad_min = (SSO_NODE_RATE_RAD_S if node_rate_rad_s is None else node_rate_rad_s) * 60.0
+    a_km = np.asarray(a_km, dtype=np.float64)
+    ecco = np.broadcast_to(np.asarray(ecco, dtype=np.float64), a_km.shape)
+    n = brouwer_mean_motion(a_km)
+    p_er = a_km / RADIUS_KM * (1.0 - ecco**2)
+    cos_i = np.clip(-rate_rad_min / (1.5 * n * J2 / p_er**2), -1.0, 1.0)
+    inc = np.arccos(cos_i)
+    for _ in range(8):
+        no_kozai = kozai_from_brouwer(n, ecco, inc)
+        f = secular_rates(no_kozai, ecco, inc)["nodedot"] - rate_rad_min
+        h = 1e-7
+        no_kozai_h = kozai_from_brouwer(n, ecco, inc + h)
+        df = (secular_rates(no_kozai_h, ecco, inc + h)["nodedot"] - rate_rad_min - f) / h
+        step = f / df
+        inc = inc - step
+        if np.all(np.abs(step) < 1e-14):
+            break
+    return inc

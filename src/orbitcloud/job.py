@@ -1,0 +1,121 @@
+"""The main job, end to end: scenario -> fleet -> simulation -> summary -> results directory.
+
+Usable from Python (``orbitcloud.job.run_scenario("three-body-12")``) and by ``orbitcloud run``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from orbitcloud import __version__
+from orbitcloud.errors import OrbitcloudError
+from orbitcloud.scenario import load_scenario, n_steps, parse_duration_s
+from orbitcloud.scenario.schema import MAX_STEPS, _epoch
+
+PROPAGATORS = ("sgp4", "fast")
+#: More eclipse rows than this are refused before the run (about 9 GB of CSV).
+MAX_ECLIPSE_ROWS = 100_000_000
+
+
+@dataclasses.dataclass
+class JobOptions:
+    """Overrides and options of ``orbitcloud run`` (None keeps the scenario's value)."""
+
+    start: str | None = None
+    duration: str | None = None
+    step: str | None = None
+    propagator: str = "sgp4"
+    out: Path | None = None
+    workers: int | None = None
+    eclipses: bool = True
+
+
+def _override_duration(text: str, flag: str) -> float:
+    try:
+        value = parse_duration_s(text)
+    except ValueError as exc:
+        raise OrbitcloudError(f"{flag}: {exc}") from None
+    if value <= 0:
+        raise OrbitcloudError(f"{flag}: must be positive, got {text!r}")
+    return value
+
+
+def prepare(source: str, opts: JobOptions):
+    """Load and check everything before any large allocation; returns (loaded, fleet, spec, start)."""
+    from orbitcloud.fleet import build_fleet
+    from orbitcloud.sim import RunSpec
+    from orbitcloud.timescale import jd_split
+
+    if opts.propagator not in PROPAGATORS:
+        raise OrbitcloudError(f"--propagator: {opts.propagator!r} is not one of {', '.join(PROPAGATORS)}")
+    if opts.workers is not None and opts.workers < 1:
+        raise OrbitcloudError(f"--workers: must be at least 1, got {opts.workers}")
+    loaded = load_scenario(source)
+    sc = loaded.scenario
+    start = sc.epoch
+    if opts.start is not None:
+        try:
+            start = _epoch(opts.start)
+        except ValueError as exc:
+            raise OrbitcloudError(f"--start: {exc}") from None
+    duration_s = _override_duration(opts.duration, "--duration") if opts.duration is not None else sc.duration
+    step_s = _override_duration(opts.step, "--step") if opts.step is not None else sc.step
+    steps = n_steps(duration_s, step_s)
+    if steps > MAX_STEPS:
+        raise OrbitcloudError(f"--duration/--step: {steps:,} time steps; at most {MAX_STEPS:,} are supported")
+    fleet = build_fleet(loaded)
+    want_events = opts.out is not None and opts.eclipses
+    if want_events:
+        estimate = len(fleet) * max(1.0, duration_s / 86400.0) * 16
+        if estimate > MAX_ECLIPSE_ROWS:
+            raise OrbitcloudError(
+                f"--out: eclipses.csv would hold about {estimate:,.0f} rows (limit {MAX_ECLIPSE_ROWS:,}); "
+                "shorten --duration or pass --no-eclipses"
+            )
+    jd0, fr0 = jd_split(np.datetime64(start, "ns"))
+    spec = RunSpec(
+        jd0=float(jd0), fr0=float(fr0), step_s=step_s, n_steps=steps, propagator=opts.propagator,
+        want_events=want_events,
+    )
+    return loaded, fleet, spec, start, duration_s
+
+
+def run_scenario(
+    source: str,
+    opts: JobOptions | None = None,
+    progress_factory: Callable[[int], Callable[[int], None]] | None = None,
+) -> dict[str, Any]:
+    """Run a scenario (built-in name or YAML path); returns the summary dict, writes ``opts.out``."""
+    from orbitcloud.results import RESULTS_LAYOUT_VERSION, build_summary, write_results
+    from orbitcloud.sim import simulate
+
+    opts = opts or JobOptions()
+    loaded, fleet, spec, start, duration_s = prepare(source, opts)
+    total = len(fleet) * spec.n_steps
+    progress = progress_factory(total) if progress_factory is not None else None
+    t0 = time.perf_counter()
+    result = simulate(fleet, spec, workers=opts.workers, progress=progress)
+    wall_s = time.perf_counter() - t0
+    iso = lambda d: d.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
+    meta = {
+        "orbitcloud_version": __version__,
+        "results_layout_version": RESULTS_LAYOUT_VERSION,
+        "scenario": loaded.scenario.name,
+        "source": loaded.label,
+        "epoch": iso(loaded.scenario.epoch),
+        "start": iso(start),
+        "duration_s": duration_s,
+    }
+    summary = build_summary(fleet, spec, result, meta)
+    summary["wall_time_s"] = round(wall_s, 3)
+    summary["satellite_steps_per_s"] = round(total / wall_s) if wall_s > 0 else None
+    if opts.out is not None:
+        start_ns = int(np.datetime64(start, "ns").astype(np.int64))
+        write_results(Path(opts.out), summary, fleet, result, start_ns, max(spec.t_last_s, spec.step_s), loaded.text)
+    return summary

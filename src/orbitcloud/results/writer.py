@@ -1,0 +1,143 @@
+"""Writing a results directory atomically (temporary file in the same directory, then rename).
+
+Layout version 1 (``docs/results.md``):
+
+``summary.json``      the run summary (the object ``orbitcloud run --json`` prints)
+``eclipses.csv``      one row per eclipse per satellite:
+                      ``satellite,penumbra_start,umbra_start,umbra_end,penumbra_end`` (ISO 8601 UTC, ms)
+``satellites.parquet`` one row per satellite: index, name, shell, elements, per-satellite figures
+``scenario.yaml``     the scenario text as read
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from orbitcloud.errors import OrbitcloudError
+from orbitcloud.fleet import Fleet
+from orbitcloud.sim import FleetResult
+
+RESULTS_LAYOUT_VERSION = 1
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, fsync it, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, "utf-8"))
+
+
+def iso_ms(start_ns: int, t_s: np.ndarray):
+    """pyarrow string array of ISO 8601 UTC times (ms) for seconds after ``start_ns``; NaN -> null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = np.asarray(t_s, dtype=np.float64)
+    bad = ~np.isfinite(t)
+    ms = start_ns // 1_000_000 + np.round(np.where(bad, 0.0, t) * 1000.0).astype(np.int64)
+    arr = pa.array(ms, type=pa.timestamp("ms"), mask=bad)
+    return pc.strftime(arr, format="%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_eclipses_csv(path: Path, start_ns: int, events: dict[str, np.ndarray]) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    table = pa.table(
+        {
+            "satellite": pa.array(events["sat"], type=pa.int64()),
+            "penumbra_start": iso_ms(start_ns, events["pen_start"]),
+            "umbra_start": iso_ms(start_ns, events["umb_start"]),
+            "umbra_end": iso_ms(start_ns, events["umb_end"]),
+            "penumbra_end": iso_ms(start_ns, events["pen_end"]),
+        }
+    )
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write((",".join(table.column_names) + "\n").encode("ascii"))
+            pcsv.write_csv(table, fh, pcsv.WriteOptions(include_header=False, quoting_style="none"))
+
+    atomic_write(path, write)
+
+
+def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, window_s: float) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = len(fleet)
+    shell_names = np.array([s.name for s in fleet.shells], dtype=object)
+    valid = np.maximum(result.n_valid, 1)
+    table = pa.table(
+        {
+            "satellite": pa.array(np.arange(n, dtype=np.int64)),
+            "name": pa.array(fleet.names()),
+            "shell": pa.array(shell_names[fleet.shell_index]).dictionary_encode(),
+            "inclination_deg": np.degrees(fleet.inclo_rad),
+            "raan_deg": np.degrees(fleet.nodeo_rad),
+            "eccentricity": fleet.ecco,
+            "mean_motion_rev_per_day": fleet.no_kozai_rad_min * 1440.0 / (2 * np.pi),
+            "sunlit_fraction": result.illum_sum / valid,
+            "eclipses": result.n_eclipses,
+            "longest_eclipse_s": result.longest_dark_s,
+            "dark_fraction": result.dark_s / window_s,
+            "beta_min_deg": np.degrees(result.beta_min_rad),
+            "beta_max_deg": np.degrees(result.beta_max_rad),
+        }
+    )
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_results(
+    out_dir: Path,
+    summary: dict[str, Any],
+    fleet: Fleet,
+    result: FleetResult,
+    start_ns: int,
+    window_s: float,
+    scenario_text: str,
+) -> list[Path]:
+    """Write the results directory; returns the files written."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OrbitcloudError(f"--out {out_dir}: exists and is not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OrbitcloudError(f"--out {out_dir}: cannot create directory: {exc.strerror}") from None
+    written = []
+    if result.events is not None:
+        p = out_dir / "eclipses.csv"
+        write_eclipses_csv(p, start_ns, result.events)
+        written.append(p)
+    p = out_dir / "satellites.parquet"
+    write_satellites_parquet(p, fleet, result, window_s)
+    written.append(p)
+    p = out_dir / "scenario.yaml"
+    write_text_atomic(p, scenario_text)
+    written.append(p)
+    p = out_dir / "summary.json"  # last: its presence marks a complete results directory
+    write_text_atomic(p, json.dumps(summary, indent=2) + "\n")
+    written.append(p)
+    return written

@@ -1,0 +1,274 @@
+"""The scenario document: pydantic models, one per YAML mapping.
+
+Every model forbids unknown keys (the loader turns that error into a suggestion of the nearest valid
+key). Quantities keep the unit of the YAML key (``altitude_km``, ``inclination_deg``); the fleet layer
+converts to SI. Key-by-key documentation: ``docs/scenario.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from orbitcloud.scenario.durations import parse_duration_s
+
+#: Lowest and highest mean altitude accepted for designed shells [km]. Below 160 km an orbit decays
+#: within days; above 40,000 km is beyond GEO and outside what SGP4 near-Earth shells are meant for.
+MIN_ALTITUDE_KM = 160.0
+MAX_ALTITUDE_KM = 40_000.0
+#: The largest fleet a scenario may describe; refused before anything is allocated.
+MAX_SATELLITES = 10_000_000
+#: The most time steps one run may have (a year at 1 s is 3.2e7).
+MAX_STEPS = 100_000_000
+
+
+def _duration(value: object) -> float:
+    return parse_duration_s(value)
+
+
+DurationS = Annotated[float, BeforeValidator(_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_altitude(altitude_km: float | None, mean_motion: float | None) -> None:
+    if (altitude_km is None) == (mean_motion is None):
+        raise ValueError("give exactly one of altitude_km or mean_motion_rev_per_day")
+    if altitude_km is not None and not MIN_ALTITUDE_KM <= altitude_km <= MAX_ALTITUDE_KM:
+        raise ValueError(
+            f"altitude_km {altitude_km:g} is outside {MIN_ALTITUDE_KM:g}..{MAX_ALTITUDE_KM:g} km"
+        )
+    if mean_motion is not None:
+        from orbitcloud.constants import altitude_km_from_mean_motion
+
+        alt = altitude_km_from_mean_motion(mean_motion)
+        if not MIN_ALTITUDE_KM <= alt <= MAX_ALTITUDE_KM:
+            raise ValueError(
+                f"mean_motion_rev_per_day {mean_motion:g} gives altitude {alt:.0f} km, outside "
+                f"{MIN_ALTITUDE_KM:g}..{MAX_ALTITUDE_KM:g} km"
+            )
+
+
+_LTAN = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _ltan_hours(value: object) -> float:
+    if isinstance(value, str):
+        match = _LTAN.match(value.strip())
+        if match:
+            return int(match.group(1)) + int(match.group(2)) / 60.0
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        # YAML 1.1 reads an unquoted 18:00 as the sexagesimal integer 1080 (minutes).
+        return value / 60.0
+    raise ValueError(f"{value!r} is not a local time of ascending node; expected \"HH:MM\" such as \"18:00\"")
+
+
+LtanH = Annotated[float, BeforeValidator(_ltan_hours)]
+
+
+class CircularOrbit(_Model):
+    """One circular reference orbit given by its elements (used as a cluster reference)."""
+
+    kind: Literal["circular"]
+    altitude_km: float
+    inclination_deg: float = Field(ge=0.0, le=180.0)
+    raan_deg: float = 0.0
+    arg_lat_deg: float = 0.0
+
+    @model_validator(mode="after")
+    def _alt(self) -> "CircularOrbit":
+        _check_altitude(self.altitude_km, None)
+        return self
+
+
+class SSOOrbit(_Model):
+    """One sun-synchronous circular reference orbit (used as a cluster reference)."""
+
+    kind: Literal["sso"]
+    altitude_km: float
+    ltan: LtanH
+    arg_lat_deg: float = 0.0
+
+    @model_validator(mode="after")
+    def _alt(self) -> "SSOOrbit":
+        _check_altitude(self.altitude_km, None)
+        return self
+
+
+ReferenceOrbit = Annotated[Union[SSOOrbit, CircularOrbit], Field(discriminator="kind")]
+
+
+class WalkerShell(_Model):
+    """Walker constellation i:T/P/F, delta (RAAN spread over 360 deg) or star (180 deg)."""
+
+    kind: Literal["walker"]
+    name: str | None = None
+    altitude_km: float | None = None
+    mean_motion_rev_per_day: float | None = Field(default=None, gt=0.0)
+    inclination_deg: float = Field(ge=0.0, le=180.0)
+    planes: int = Field(ge=1)
+    sats_per_plane: int = Field(ge=1)
+    phasing: int = Field(default=0, ge=0)
+    pattern: Literal["delta", "star"] = "delta"
+    raan0_deg: float = 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> "WalkerShell":
+        _check_altitude(self.altitude_km, self.mean_motion_rev_per_day)
+        if self.phasing >= self.planes:
+            raise ValueError(f"phasing {self.phasing} must be below planes ({self.planes})")
+        return self
+
+    @property
+    def count(self) -> int:
+        return self.planes * self.sats_per_plane
+
+
+class SSOShell(_Model):
+    """Sun-synchronous shell: inclination from the J2 nodal rate, planes placed by local time."""
+
+    kind: Literal["sso"]
+    name: str | None = None
+    altitude_km: float | None = None
+    mean_motion_rev_per_day: float | None = Field(default=None, gt=0.0)
+    ltan: LtanH
+    planes: int = Field(default=1, ge=1)
+    sats_per_plane: int = Field(ge=1)
+    phasing: int = Field(default=0, ge=0)
+    ltan_spacing_h: float | None = Field(default=None, ge=0.0, le=24.0)
+    altitude_spacing_km: float = 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> "SSOShell":
+        _check_altitude(self.altitude_km, self.mean_motion_rev_per_day)
+        if self.altitude_spacing_km != 0.0:
+            if self.altitude_km is None:
+                raise ValueError("altitude_spacing_km needs altitude_km")
+            top = self.altitude_km + (self.planes - 1) * self.altitude_spacing_km
+            _check_altitude(top, None)
+        if self.phasing >= self.planes:
+            raise ValueError(f"phasing {self.phasing} must be below planes ({self.planes})")
+        return self
+
+    @property
+    def count(self) -> int:
+        return self.planes * self.sats_per_plane
+
+
+class ClusterShell(_Model):
+    """Formation cluster: a radial x along-track lattice around a reference orbit (Suncatcher)."""
+
+    kind: Literal["cluster"]
+    name: str | None = None
+    count: int = Field(ge=1)
+    radius_m: float = Field(gt=0.0)
+    spacing_m: tuple[float, float]
+    reference: ReferenceOrbit
+
+    @field_validator("spacing_m")
+    @classmethod
+    def _positive(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if min(value) <= 0.0:
+            raise ValueError(f"spacing_m {list(value)} must be two positive distances [radial, along-track]")
+        return value
+
+
+class TLEShell(_Model):
+    """Satellites from a file of two-line element sets (path relative to the scenario file)."""
+
+    kind: Literal["tle"]
+    name: str | None = None
+    path: str
+    limit: int | None = Field(default=None, ge=1)
+
+
+Shell = Annotated[Union[WalkerShell, SSOShell, ClusterShell, TLEShell], Field(discriminator="kind")]
+
+#: Shell and reference classes by their ``kind`` tag (used to suggest keys in error messages).
+KINDS: dict[str, type[_Model]] = {
+    "walker": WalkerShell,
+    "sso": SSOShell,
+    "cluster": ClusterShell,
+    "tle": TLEShell,
+}
+REFERENCE_KINDS: dict[str, type[_Model]] = {"sso": SSOOrbit, "circular": CircularOrbit}
+
+
+def _epoch(value: object) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        out = value
+    elif isinstance(value, _dt.date):
+        out = _dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            out = _dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 UTC time such as 2026-03-20T00:00:00Z") from None
+    else:
+        raise ValueError(f"{value!r} is not an ISO 8601 UTC time such as 2026-03-20T00:00:00Z")
+    if out.tzinfo is not None:
+        out = out.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    if not 1957 <= out.year <= 2100:
+        raise ValueError(f"epoch year {out.year} is outside 1957..2100")
+    return out
+
+
+EpochUTC = Annotated[_dt.datetime, BeforeValidator(_epoch)]
+
+
+class Scenario(_Model):
+    """A whole scenario document.
+
+    ``epoch`` is stored as a naive UTC datetime; ``duration`` and ``step`` in seconds.
+    """
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    epoch: EpochUTC
+    duration: DurationS
+    step: DurationS = 60.0
+    seed: int = 0
+    constellation: list[Shell] = Field(min_length=1)
+
+    @field_validator("duration")
+    @classmethod
+    def _duration_positive(cls, value: float) -> float:
+        if value <= 0.0:
+            raise ValueError(f"duration must be positive, got {value:g} s")
+        return value
+
+    @field_validator("step")
+    @classmethod
+    def _step_positive(cls, value: float) -> float:
+        if value <= 0.0:
+            raise ValueError(f"step must be positive, got {value:g} s")
+        return value
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "Scenario":
+        designed = sum(s.count for s in self.constellation if not isinstance(s, TLEShell))
+        if designed > MAX_SATELLITES:
+            raise ValueError(
+                f"the constellation has {designed:,} satellites; at most {MAX_SATELLITES:,} are supported"
+            )
+        steps = n_steps(self.duration, self.step)
+        if steps > MAX_STEPS:
+            raise ValueError(
+                f"duration/step gives {steps:,} time steps; at most {MAX_STEPS:,} are supported"
+            )
+        return self
+
+
+def n_steps(duration_s: float, step_s: float) -> int:
+    """Number of samples: t = 0, step, ... covering [0, duration) (at least one)."""
+    import math
+
+    return max(1, math.ceil(duration_s / step_s - 1e-9))
