@@ -46,38 +46,49 @@ class ShadowState:
     h_half: np.ndarray
     cos_c: np.ndarray
     sin_b: np.ndarray
-    sin_a: np.ndarray  # (T,)
+    sin_a: np.ndarray  # (T,) float64
 
 
-def shadow_state(x: np.ndarray, y: np.ndarray, z: np.ndarray, sun_m: np.ndarray) -> ShadowState:
+def shadow_state(
+    x: np.ndarray, y: np.ndarray, z: np.ndarray, sun_m: np.ndarray, r: np.ndarray | None = None
+) -> ShadowState:
     """Shadow functions for satellites at (x, y, z) [m], each (n, T), and the Sun at ``sun_m`` (T, 3).
 
-    Satellite and Sun must be in the same frame (any; the geometry is rotation-invariant).
+    Satellite and Sun must be in the same frame (any; the geometry is rotation-invariant). ``r``
+    (= |(x, y, z)|) may be passed when known. Works in the dtype of ``x`` (float32 in fast mode:
+    the shadow functions near a crossing are then good to ~3e-8, i.e. ~3e-5 s in time).
+
+    The parallax of the Sun (|r|/|s| ~ 5e-5) enters to first order:
+    ``cos c = (r^2 - p d) / (r |s - r|) = -p/r + (r^2 - p^2) / (r d) + O((r/d)^2)`` with
+    ``p = r . s_hat``; the neglected term is below 3e-9.
     """
+    dtype = x.dtype
     d = np.sqrt(np.einsum("ij,ij->i", sun_m, sun_m))
-    ux = sun_m[:, 0] / d
-    uy = sun_m[:, 1] / d
-    uz = sun_m[:, 2] / d
-    r2 = x * x + y * y + z * z
-    r = np.sqrt(r2)
-    p = x * ux + y * uy + z * uz  # r . s_hat [m]
-    pd = p * d
-    # |s - r| = sqrt(d^2 - 2 p d + r^2); cos c = (r^2 - p d) / (r |s - r|)
-    dist_sun = np.sqrt((d * d)[None, :] - 2.0 * pd + r2) if pd.ndim == 2 else np.sqrt(d * d - 2.0 * pd + r2)
-    cos_c = (r2 - pd) / (r * dist_sun)
-    sin_b = EARTH_RADIUS_M / r
-    cos_b = np.sqrt(1.0 - sin_b * sin_b)
-    sin_a = SUN_RADIUS_M / d
-    cos_a = np.sqrt(1.0 - sin_a * sin_a)
-    cab = cos_b * cos_a
-    sab = sin_b * sin_a
+    u = (sun_m / d[:, None]).astype(dtype)
+    inv_d = (1.0 / d).astype(dtype)[None, :]
+    if r is None:
+        r2 = x * x + y * y + z * z
+        r = np.sqrt(r2)
+    else:
+        r2 = r * r
+    inv_r = dtype.type(1.0) / r
+    p = x * u[:, 0] + y * u[:, 1] + z * u[:, 2]
+    cos_c = inv_r * ((r2 - p * p) * inv_d - p)
+    sin_b = dtype.type(EARTH_RADIUS_M) * inv_r
+    cos_b = np.sqrt(dtype.type(1.0) - sin_b * sin_b)
+    sin_a64 = SUN_RADIUS_M / d
+    sin_a = sin_a64.astype(dtype)[None, :]
+    one_minus_cos_a = (sin_a64 * sin_a64 / (1.0 + np.sqrt(1.0 - sin_a64 * sin_a64))).astype(dtype)[None, :]
+    h_half = cos_c - cos_b
+    base = h_half + one_minus_cos_a * cos_b  # cos c - cos a cos b
+    sab = sin_a * sin_b
     return ShadowState(
-        h_pen=cos_c - (cab - sab),
-        h_umb=cos_c - (cab + sab),
-        h_half=cos_c - cos_b,
+        h_pen=base + sab,  # cos c - cos(a + b)
+        h_umb=base - sab,  # cos c - cos(b - a)
+        h_half=h_half,
         cos_c=cos_c,
         sin_b=sin_b,
-        sin_a=sin_a,
+        sin_a=sin_a64,
     )
 
 
@@ -113,9 +124,16 @@ def illumination_from_state(st: ShadowState) -> np.ndarray:
     out[np.isnan(st.h_pen)] = np.nan
     idx = np.nonzero((st.h_pen > 0.0) & (st.h_umb < 0.0))
     if idx[0].size:
-        sin_a = np.broadcast_to(st.sin_a, st.cos_c.shape)
-        out[idx] = overlap_illumination(st.cos_c[idx], st.sin_b[idx], sin_a[idx])
+        out[idx] = penumbra_illumination(st, idx)
     return out
+
+
+def penumbra_illumination(st: ShadowState, idx: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Illumination (float64) at the (satellite, time) indices ``idx``, which lie in the penumbra."""
+    sin_a = st.sin_a[idx[1]] if np.ndim(st.sin_a) == 1 else st.sin_a[idx]
+    return overlap_illumination(
+        st.cos_c[idx].astype(np.float64), st.sin_b[idx].astype(np.float64), sin_a
+    )
 
 
 def beta_angle_rad(normal: np.ndarray, sun_m: np.ndarray) -> np.ndarray:

@@ -117,44 +117,48 @@ def _sincos_rev(rev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.sin(ang), np.cos(ang)
 
 
-def fast_ecef_m(orb: FastOrbits, t_s: np.ndarray, gmst_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Earth-fixed position components [m], each (n, T), at ``t_s`` seconds after the scenario epoch."""
+def fast_ecef_m(
+    orb: FastOrbits, t_s: np.ndarray, gmst_rad: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Earth-fixed position components and radius [m], float32 (n, T), ``t_s`` after the scenario epoch.
+
+    Angles are advanced in float64 revolutions and reduced to [0, 1) before the float32 part, so
+    the float32 error (< 1 m) does not grow with time.
+    """
+    f32 = np.float32
     t = np.asarray(t_s, dtype=np.float64)[None, :]
     lat_rev = orb.lat0_rev[:, None] + orb.lat_rate_rev_s[:, None] * t
-    ay = orb.ay[:, None]
     if orb.eccentric:
         s_w, c_w = _sincos_rev(orb.argp0_rev[:, None] + orb.argp_rate_rev_s[:, None] * t)
-        e = orb.ecco[:, None]
+        e = orb.ecco.astype(f32)[:, None]
         k = e * c_w
-        h = e * s_w + ay
+        h = e * s_w + orb.ay.astype(f32)[:, None]
         lat_rev = lat_rev + (orb.xl[:, None] / TWO_PI) * k
     sl, cl = _sincos_rev(lat_rev)
     del lat_rev
     node_rev = (orb.node0_rev[:, None] + orb.node_rate_rev_s[:, None] * t) - (gmst_rad / TWO_PI)[None, :]
     so, co = _sincos_rev(node_rev)
     del node_rev
+    a = orb.a_m.astype(f32)[:, None]
     if orb.eccentric:
-        ks = k * sl
-        kc = k * cl
-        hs = h * sl
-        hc = h * cl
-        r = orb.a_m[:, None] * (1.0 - kc - hs)
-        delta = 2.0 * (ks - hc)
+        r = a * (f32(1.0) - k * cl - h * sl)
+        delta = f32(2.0) * (k * sl - h * cl)
     else:
-        r = orb.a_m[:, None] * (1.0 - ay * sl)
-        delta = (-2.0 * ay) * cl
+        ay = orb.ay.astype(f32)[:, None]
+        r = a - (a * ay) * sl
+        delta = (f32(-2.0) * ay) * cl
     # sin/cos of u = L + delta, to second order in delta
-    half_d2 = 1.0 - 0.5 * delta * delta
+    half_d2 = f32(1.0) - f32(0.5) * delta * delta
     su = sl * half_d2 + delta * cl
     cu = cl * half_d2 - delta * sl
     del delta, half_d2, sl, cl
     rsu = r * su
     rcu = r * cu
-    rsu_ci = rsu * orb.cos_i[:, None]
+    rsu_ci = rsu * orb.cos_i.astype(f32)[:, None]
     x = co * rcu - so * rsu_ci
     y = so * rcu + co * rsu_ci
-    z = rsu * orb.sin_i[:, None]
-    return x, y, z
+    z = rsu * orb.sin_i.astype(f32)[:, None]
+    return x, y, z, r
 
 
 def fast_inertial_normal(orb: FastOrbits, t_s: np.ndarray) -> np.ndarray:

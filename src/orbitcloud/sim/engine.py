@@ -6,8 +6,8 @@ independent and run in worker processes (sgp4 holds the GIL). Results do not dep
 is cut:
 
 * every per-sample quantity is computed pointwise,
-* sums over time are taken over fixed groups of 64 steps aligned to the run's first step and added
-  in time order, so any chunk length that is a multiple of 64 gives the same bits,
+* the illumination sum is an exact integer count of fully lit samples plus the penumbral
+  fractions added one by one in time order, so any chunking gives the same bits,
 * crossing times are interpolated between two samples whatever chunk they fall in (the last sample
   of a chunk is carried to the next).
 
@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from orbitcloud.environment.shadow import illumination_from_state, shadow_state, beta_angle_rad
+from orbitcloud.environment.shadow import beta_angle_rad, penumbra_illumination, shadow_state
 from orbitcloud.ephemeris.frames import gmst_for_times
 from orbitcloud.ephemeris.propagate import (
     fast_ecef_m,
@@ -37,7 +37,7 @@ from orbitcloud.ephemeris.sun import sun_position_m
 from orbitcloud.fleet import FleetSlice
 from orbitcloud.timescale import jd_split_offset
 
-GROUP = 64  # steps per summation group (see module docstring)
+GROUP = 64  # chunks are a multiple of this many steps (cache-friendly blocks)
 KINDS = ("pen", "umb", "half")
 
 
@@ -88,18 +88,25 @@ class _Crossings:
         self.t: list[np.ndarray] = []
         self.enter: list[np.ndarray] = []
 
-    def add(self, h: np.ndarray, prev_h: np.ndarray | None, t0_s: float, step_s: float, ok: np.ndarray | None) -> None:
-        inside = h > 0.0
+    def add(
+        self, h: np.ndarray, inside: np.ndarray, prev_h: np.ndarray | None, k0: int, step_s: float,
+        ok: np.ndarray | None,
+    ) -> None:
+        """Record sign changes of ``h`` (``inside`` = h > 0) within the chunk and from ``prev_h``.
+
+        ``k0`` is the run's step index of the chunk's first column; every crossing time is
+        ``(k + f) * step`` with k the absolute index of the earlier sample, whatever the chunking.
+        """
         # transitions inside the chunk
         change = inside[:, 1:] != inside[:, :-1]
         if ok is not None:
             change &= ok[:, 1:] & ok[:, :-1]
         i, j = np.nonzero(change)
         if i.size:
-            h0 = h[i, j]
-            h1 = h[i, j + 1]
+            h0 = h[i, j].astype(np.float64)
+            h1 = h[i, j + 1].astype(np.float64)
             self.sat.append(i.astype(np.int64))
-            self.t.append(t0_s + step_s * (j + h0 / (h0 - h1)))
+            self.t.append(((k0 + j) + h0 / (h0 - h1)) * step_s)
             self.enter.append(inside[i, j + 1])
         if prev_h is not None:
             prev_inside = prev_h > 0.0
@@ -108,10 +115,10 @@ class _Crossings:
                 change0 &= np.isfinite(prev_h) & ok[:, 0]
             (i0,) = np.nonzero(change0)
             if i0.size:
-                h0 = prev_h[i0]
-                h1 = h[i0, 0]
+                h0 = prev_h[i0].astype(np.float64)
+                h1 = h[i0, 0].astype(np.float64)
                 self.sat.append(i0.astype(np.int64))
-                self.t.append(t0_s - step_s + step_s * (h0 / (h0 - h1)))
+                self.t.append(((k0 - 1) + h0 / (h0 - h1)) * step_s)
                 self.enter.append(inside[i0, 0])
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,27 +147,32 @@ def pair_intervals(
     return all_sat[0::2], all_t[0::2], all_t[1::2]
 
 
-def run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None = None) -> BlockResult:
+def run_block(
+    sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None = None, satrecs=None
+) -> BlockResult:
     """Simulate one satellite block through the whole run.
 
     Samples where SGP4 reports an error (decayed, eccentricity out of range) carry NaN positions;
     they count as invalid, contribute nothing, and break no eclipse interval.
+    ``satrecs`` may pass a prebuilt ``SatrecArray`` for the slice (benchmarks time it apart).
     """
     with np.errstate(invalid="ignore"):
-        return _run_block(sl, spec, on_chunk)
+        return _run_block(sl, spec, on_chunk, satrecs)
 
 
-def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None) -> BlockResult:
+def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None, satrecs) -> BlockResult:
     n = len(sl)
     steps = spec.chunk_steps(n)
     use_sgp4 = spec.propagator == "sgp4"
     if use_sgp4:
-        from sgp4.api import SatrecArray
+        if satrecs is None:
+            from sgp4.api import SatrecArray
 
-        satrecs = SatrecArray(make_satrecs(sl))
+            satrecs = SatrecArray(make_satrecs(sl))
     else:
         orbits = fast_orbits(sl, spec.jd0, spec.fr0)
-    illum_sum = np.zeros(n)
+    n_lit = np.zeros(n, dtype=np.int64)  # samples with illumination exactly 1
+    partial_sum = np.zeros(n)  # penumbral illumination, added in time order
     n_valid = np.zeros(n, dtype=np.int64)
     beta_min = np.full(n, np.inf)
     beta_max = np.full(n, -np.inf)
@@ -186,17 +198,24 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
             z = r_km[..., 2] * 1000.0
             if err.any():
                 ok = err == 0
+            r = None
         else:
-            x, y, z = fast_ecef_m(orbits, t_s, gmst)
-        st = shadow_state(x, y, z, sun_ecef)
-        del x, y, z
-        ill = illumination_from_state(st)
+            x, y, z, r = fast_ecef_m(orbits, t_s, gmst)
+        st = shadow_state(x, y, z, sun_ecef, r)
+        del x, y, z, r
+        inside = {"pen": st.h_pen > 0.0, "umb": st.h_umb > 0.0, "half": st.h_half > 0.0}
+        lit = ~inside["pen"]
+        pen_only = inside["pen"] & ~inside["umb"]
         if ok is not None:
-            ill = np.where(ok, ill, 0.0)
+            lit &= ok
+            pen_only &= ok
             n_valid += ok.sum(axis=1)
         else:
             n_valid += k1 - k0
-        _accumulate_groups(illum_sum, ill)
+        n_lit += lit.sum(axis=1)
+        idx = np.nonzero(pen_only)
+        if idx[0].size:
+            np.add.at(partial_sum, idx[0], penumbra_illumination(st, idx))
         # beta angle at a coarse cadence (changes by < 0.1 deg per 10 min)
         sel = np.nonzero(np.arange(k0, k1) % beta_stride == 0)[0]
         if sel.size:
@@ -211,25 +230,14 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
         for kind, h in hs.items():
             if prev is None:
                 first_in[kind] = h[:, 0] > 0.0
-            crossings[kind].add(h, None if prev is None else prev[kind], t_s[0], spec.step_s, ok)
+            crossings[kind].add(h, inside[kind], None if prev is None else prev[kind], k0, spec.step_s, ok)
         prev = {kind: np.where(ok[:, -1], h[:, -1], np.nan) if ok is not None else h[:, -1].copy() for kind, h in hs.items()}
         if on_chunk is not None:
             on_chunk((k1 - k0) * n)
     assert prev is not None
     last_in = {kind: prev[kind] > 0.0 for kind in KINDS}
+    illum_sum = n_lit + partial_sum
     return _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_in, last_in)
-
-
-def _accumulate_groups(acc: np.ndarray, values: np.ndarray) -> None:
-    """Add per-row sums of ``values`` over fixed 64-column groups, in column order."""
-    n_cols = values.shape[1]
-    full = n_cols // GROUP * GROUP
-    if full:
-        sums = values[:, :full].reshape(values.shape[0], -1, GROUP).sum(axis=2)
-        for j in range(sums.shape[1]):
-            acc += sums[:, j]
-    if full < n_cols:
-        acc += values[:, full:].sum(axis=1)
 
 
 def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_in, last_in) -> BlockResult:

@@ -1,0 +1,59 @@
+"""End-to-end: ``orbitcloud run spacex-odc-1m --duration 1d --step 60s --propagator fast --json``.
+
+Measures wall time and the peak of the summed resident memory of the whole process tree (parent and
+worker processes), sampled every 0.1 s from /proc. Targets (issue #2): <= 120 s, <= 4 GB, both cores.
+
+Usage: python benchmarks/run_1m.py [extra orbitcloud run arguments]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+def tree_rss_bytes(pid: int) -> int:
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def main() -> None:
+    cmd = ["orbitcloud", "run", "spacex-odc-1m", "--duration", "1d", "--step", "60s", "--propagator", "fast", "--json"]
+    cmd += sys.argv[1:]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_bytes(proc.pid))
+        time.sleep(0.1)
+    out = proc.stdout.read()
+    wall = time.perf_counter() - t0
+    if proc.returncode:
+        sys.exit(f"orbitcloud exited {proc.returncode}")
+    summary = json.loads(out)
+    print(" ".join(cmd))
+    print(f"wall time {wall:.1f} s (target <= 120 s); peak RSS of process tree {peak / 1e9:.2f} GB (target <= 4 GB)")
+    print(
+        f"satellites {summary['satellites']:,}, steps {summary['steps']}, sunlit_fraction {summary['sunlit_fraction']}, "
+        f"longest_eclipse_s {summary['longest_eclipse_s']}, {summary['satellite_steps_per_s'] / 1e6:.1f} M satellite-steps/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
