@@ -174,16 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("orbitcloud: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # click usage errors and typer.Exit
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
+    except (typer.Exit, typer.Abort) as exc:
+        return getattr(exc, "exit_code", 1)
+    except Exception as exc:
+        # usage errors of the click layer bundled with typer (no public import path): they can
+        # show themselves and carry an exit code
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
         raise
     return 0
 

@@ -27,6 +27,9 @@ C_M_S = 299_792_458.0
 EARTH_ROTATION_RAD_S = 7.292115146706979e-5
 #: Sun-synchronous nodal precession: one revolution per tropical year (365.2422 d) [rad/s].
 SSO_NODE_RATE_RAD_S = 2.0 * math.pi / (365.2422 * 86400.0)
+#: Highest circular sun-synchronous altitude [km]: above it cos i = -rate / (1.5 n J2 (R/a)^2) < -1.
+#: a = (1.5 sqrt(mu) J2 R^2 / rate)^(2/7) = 12,352 km, i.e. 5,974 km above the equatorial radius.
+MAX_SSO_ALTITUDE_KM = (1.5 * math.sqrt(WGS84_MU_M3_S2) * WGS84_J2 * WGS84_A_M**2 / SSO_NODE_RATE_RAD_S) ** (2.0 / 7.0) / 1000.0 - WGS84_A_M / 1000.0
 #: Seconds per day.
 DAY_S = 86400.0
 

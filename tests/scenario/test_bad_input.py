@@ -270,6 +270,8 @@ def test_too_many_satellites_refused_before_allocating(capsys, tmp_path):
     """
     text = BASE.replace("planes: 2", "planes: 10000").replace("sats_per_plane: 2", "sats_per_plane: 1001")
     path = _write(tmp_path, text)
+    main(["run", str(path), "--json"])  # warm-up: lazy imports are not what is measured
+    capsys.readouterr()
     tracemalloc.start()
     try:
         code = main(["run", str(path), "--json"])
@@ -278,7 +280,7 @@ def test_too_many_satellites_refused_before_allocating(capsys, tmp_path):
         tracemalloc.stop()
     out, err = capsys.readouterr()
     _one_error(code, out, err, str(path), "10,010,000", "10,000,000")
-    assert peak < 20e6, f"peak traced allocation {peak / 1e6:.1f} MB while refusing the scenario"
+    assert peak < 8e6, f"peak traced allocation {peak / 1e6:.1f} MB while refusing the scenario"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -354,9 +356,9 @@ def test_bad_option_value(capsys, option, value, needles):
     "argv, needle",
     [
         (["run", "three-body-12", "--bogus"], "--bogus"),
-        (["run", "three-body-12", "--workers", "many"], "many"),
+        (["run", "three-body-12", "--workers", "many"], "--workers"),
         (["frobnicate"], "frobnicate"),
-        (["run"], "SCENARIO"),
+        (["run"], "scenario"),
     ],
 )
 def test_usage_errors_do_not_crash(capsys, argv, needle):
@@ -368,7 +370,7 @@ def test_usage_errors_do_not_crash(capsys, argv, needle):
     code, out, err = _run(capsys, *argv)
     assert "Traceback" not in err
     assert code == 2, err
-    assert needle in err, err
+    assert needle.lower() in err.lower(), err
 
 
 # --------------------------------------------------------------------------------------------------

@@ -163,6 +163,7 @@ def test_valid_document_is_valid():
 
 @SETTINGS
 @given(doc=mutated())
+@example(doc={**VALID, "\r": None})
 def test_mutated_scenarios(doc):
     _check(_dump(doc))
 

@@ -27,6 +27,8 @@ def _figures(res: FleetResult, sel: slice, spec: RunSpec) -> dict[str, Any]:
     valid = int(res.n_valid[sel].sum())
     n = res.n_valid[sel].size
     window_s = max(spec.t_last_s, spec.step_s)
+    # satellite-time with a valid position (decayed TLE satellites drop out), in satellite-windows
+    sat_windows = valid / spec.n_steps
     longest = res.longest_dark_s[sel]
     beta_min = res.beta_min_rad[sel]
     beta_max = res.beta_max_rad[sel]
@@ -35,9 +37,9 @@ def _figures(res: FleetResult, sel: slice, spec: RunSpec) -> dict[str, Any]:
         "sunlit_fraction": _num(res.illum_sum[sel].sum() / valid) if valid else None,
         "longest_eclipse_s": _num(longest.max() if n else 0.0, 3),
         "eclipses": int(res.n_eclipses[sel].sum()),
-        "eclipses_per_satellite_day": _num(res.n_eclipses[sel].sum() / n / (window_s / 86400.0), 4) if n else None,
-        "dark_fraction": _num(res.dark_s[sel].sum() / (n * window_s)) if n else None,
-        "umbra_fraction": _num(res.umbra_s[sel].sum() / (n * window_s)) if n else None,
+        "eclipses_per_satellite_day": _num(res.n_eclipses[sel].sum() / sat_windows / (window_s / 86400.0), 4) if valid else None,
+        "dark_fraction": _num(res.dark_s[sel].sum() / (sat_windows * window_s)) if valid else None,
+        "umbra_fraction": _num(res.umbra_s[sel].sum() / (sat_windows * window_s)) if valid else None,
         "beta_min_deg": _num(np.degrees(np.nanmin(beta_min)), 3) if np.isfinite(beta_min).any() else None,
         "beta_max_deg": _num(np.degrees(np.nanmax(beta_max)), 3) if np.isfinite(beta_max).any() else None,
         "invalid_samples": int(n * spec.n_steps - valid),

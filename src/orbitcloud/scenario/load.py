@@ -89,13 +89,41 @@ def load_scenario(source: str | Path) -> LoadedScenario:
     return parse_scenario(builtin_text(name), label=f"builtin:{name}", base_dir=None)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses duplicate keys and wraps value errors with their position."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid value {node.value!r} ({exc})", node.start_mark
+            ) from None
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for knode, _ in node.value:
+            if isinstance(knode, yaml.ScalarNode):
+                if knode.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {knode.value!r}", knode.start_mark
+                    )
+                seen.add(knode.value)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_scenario(text: str, label: str = "<scenario>", base_dir: Path | None = None) -> LoadedScenario:
     """Parse and validate scenario YAML text; errors name ``label``, the line and the key path."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        context = getattr(exc, "context_mark", None)
+        if mark is not None and context is not None and mark.line >= len(text.splitlines()):
+            mark = context  # "unexpected end of stream": name where the open construct began
         where = f"{label}:{mark.line + 1}" if mark is not None else label
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(f"{where}: YAML syntax error: {problem}") from None
@@ -136,7 +164,8 @@ def key_path(loc: tuple[Any, ...], document: Any) -> tuple[list[Any], str]:
             node = None
     text = ""
     for item in keys:
-        text += f"[{item}]" if isinstance(item, int) else (f".{item}" if text else str(item))
+        name = str(item) if str(item).isprintable() else repr(item)  # keep the message one line
+        text += f"[{item}]" if isinstance(item, int) else (f".{name}" if text else name)
     return keys, text
 
 

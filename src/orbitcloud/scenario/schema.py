@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 from orbitcloud.scenario.durations import parse_duration_s
 
@@ -32,8 +32,12 @@ def _duration(value: object) -> float:
 DurationS = Annotated[float, BeforeValidator(_duration)]
 
 
+#: Counts must be YAML integers (``true`` or ``2.5`` are refused, not coerced).
+Count = Annotated[int, Strict()]
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_altitude(altitude_km: float | None, mean_motion: float | None) -> None:
@@ -52,6 +56,16 @@ def _check_altitude(altitude_km: float | None, mean_motion: float | None) -> Non
                 f"mean_motion_rev_per_day {mean_motion:g} gives altitude {alt:.0f} km, outside "
                 f"{MIN_ALTITUDE_KM:g}..{MAX_ALTITUDE_KM:g} km"
             )
+
+
+def _check_sso(altitude_km: float | None) -> None:
+    from orbitcloud.constants import MAX_SSO_ALTITUDE_KM
+
+    if altitude_km is not None and altitude_km > MAX_SSO_ALTITUDE_KM:
+        raise ValueError(
+            f"altitude_km {altitude_km:g} has no sun-synchronous circular orbit (J2 precession is too "
+            f"weak above {MAX_SSO_ALTITUDE_KM:,.0f} km)"
+        )
 
 
 _LTAN = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
@@ -97,6 +111,7 @@ class SSOOrbit(_Model):
     @model_validator(mode="after")
     def _alt(self) -> "SSOOrbit":
         _check_altitude(self.altitude_km, None)
+        _check_sso(self.altitude_km)
         return self
 
 
@@ -111,9 +126,9 @@ class WalkerShell(_Model):
     altitude_km: float | None = None
     mean_motion_rev_per_day: float | None = Field(default=None, gt=0.0)
     inclination_deg: float = Field(ge=0.0, le=180.0)
-    planes: int = Field(ge=1)
-    sats_per_plane: int = Field(ge=1)
-    phasing: int = Field(default=0, ge=0)
+    planes: Count = Field(ge=1)
+    sats_per_plane: Count = Field(ge=1)
+    phasing: Count = Field(default=0, ge=0)
     pattern: Literal["delta", "star"] = "delta"
     raan0_deg: float = 0.0
 
@@ -137,9 +152,9 @@ class SSOShell(_Model):
     altitude_km: float | None = None
     mean_motion_rev_per_day: float | None = Field(default=None, gt=0.0)
     ltan: LtanH
-    planes: int = Field(default=1, ge=1)
-    sats_per_plane: int = Field(ge=1)
-    phasing: int = Field(default=0, ge=0)
+    planes: Count = Field(default=1, ge=1)
+    sats_per_plane: Count = Field(ge=1)
+    phasing: Count = Field(default=0, ge=0)
     ltan_spacing_h: float | None = Field(default=None, ge=0.0, le=24.0)
     altitude_spacing_km: float = 0.0
 
@@ -151,6 +166,13 @@ class SSOShell(_Model):
                 raise ValueError("altitude_spacing_km needs altitude_km")
             top = self.altitude_km + (self.planes - 1) * self.altitude_spacing_km
             _check_altitude(top, None)
+            _check_sso(max(top, self.altitude_km))
+        if self.altitude_km is not None:
+            _check_sso(self.altitude_km)
+        else:
+            from orbitcloud.constants import altitude_km_from_mean_motion
+
+            _check_sso(altitude_km_from_mean_motion(self.mean_motion_rev_per_day))
         if self.phasing >= self.planes:
             raise ValueError(f"phasing {self.phasing} must be below planes ({self.planes})")
         return self
@@ -165,7 +187,7 @@ class ClusterShell(_Model):
 
     kind: Literal["cluster"]
     name: str | None = None
-    count: int = Field(ge=1)
+    count: Count = Field(ge=1)
     radius_m: float = Field(gt=0.0)
     spacing_m: tuple[float, float]
     reference: ReferenceOrbit
@@ -184,7 +206,7 @@ class TLEShell(_Model):
     kind: Literal["tle"]
     name: str | None = None
     path: str
-    limit: int | None = Field(default=None, ge=1)
+    limit: Count | None = Field(default=None, ge=1)
 
 
 Shell = Annotated[Union[WalkerShell, SSOShell, ClusterShell, TLEShell], Field(discriminator="kind")]
@@ -235,7 +257,7 @@ class Scenario(_Model):
     epoch: EpochUTC
     duration: DurationS
     step: DurationS = 60.0
-    seed: int = 0
+    seed: Count = 0
     constellation: list[Shell] = Field(min_length=1)
 
     @field_validator("duration")
