@@ -8,7 +8,8 @@
     Mean elements advanced with SGP4's own secular rates (J2, J2^2, J4; :mod:`orbitcloud.fleet.elements`)
     and SGP4's J3 long-period terms, with the orbit solved to first order in eccentricity:
     ``r = a (1 - k cos L - h sin L)``, ``u = L + 2 (k sin L - h cos L)`` where ``L`` is the mean
-    argument of latitude and ``(k, h)`` SGP4's ``(axnl, aynl)``. Neglected: J2 short-period terms
+    argument of latitude and ``(k, h)`` SGP4's ``(axnl, aynl)``; eccentricity is floored at 1e-6 as
+    in SGP4. Neglected: J2 short-period terms
     (a few km), drag and deep-space resonances, and e^2 terms. Positions come out directly in the
     Earth-fixed frame (node angle minus GMST). Trigonometric functions are evaluated in float32 after
     range reduction in float64 revolutions (argument error < 2.4e-7 rad, i.e. < 2 m at 7,000 km).
@@ -26,6 +27,7 @@ from orbitcloud.fleet.elements import RADIUS_KM, secular_rates
 
 TWO_PI = 2.0 * np.pi
 _EPOCH_1949_JD = 2433281.5  # sgp4init's epoch origin: 1949 December 31 00:00 UT
+ECCO_FLOOR = 1e-6  # SGP4's lower bound on the propagated eccentricity
 
 
 def make_satrecs(sl: FleetSlice) -> list:
@@ -73,10 +75,12 @@ class FastOrbits:
     node_rate_rev_s: np.ndarray
     argp0_rev: np.ndarray
     argp_rate_rev_s: np.ndarray
-    ecco: np.ndarray
+    ecco: np.ndarray  # floored at SGP4's 1e-6
     ay: np.ndarray  # J3 long-period term aycof / (a (1 - e^2))
     xl: np.ndarray  # J3 long-period term xlcof / (a (1 - e^2))
-    eccentric: bool  # any satellite with e > 0 (else the cheaper circular path is exact)
+    k0: np.ndarray  # e cos(omega) at the run start (circular path)
+    h0: np.ndarray  # e sin(omega) + ay at the run start (circular path)
+    eccentric: bool  # any satellite with e > 1e-6 (else the cheaper circular path is used)
 
 
 def fast_orbits(sl: FleetSlice, jd0: float, fr0: float) -> FastOrbits:
@@ -91,7 +95,10 @@ def fast_orbits(sl: FleetSlice, jd0: float, fr0: float) -> FastOrbits:
     lat0 = (sl.mo_rad + sl.argpo_rad) / TWO_PI + lat_rate * dt0_s
     node0 = sl.nodeo_rad / TWO_PI + node_rate * dt0_s
     argp0 = sl.argpo_rad / TWO_PI + argp_rate * dt0_s
-    temp = 1.0 / (rates["a_er"] * (1.0 - sl.ecco**2))
+    # SGP4 floors the propagated eccentricity at 1e-6 (Vallado sgp4: "if em < 1e-6: em = 1e-6")
+    ecco = np.maximum(np.asarray(sl.ecco, dtype=np.float64), ECCO_FLOOR)
+    temp = 1.0 / (rates["a_er"] * (1.0 - ecco**2))
+    argp0_rad = TWO_PI * (argp0 - np.floor(argp0))
     return FastOrbits(
         a_m=rates["a_er"] * RADIUS_KM * 1000.0,
         cos_i=np.cos(sl.inclo_rad),
@@ -102,10 +109,12 @@ def fast_orbits(sl: FleetSlice, jd0: float, fr0: float) -> FastOrbits:
         node_rate_rev_s=node_rate,
         argp0_rev=argp0 - np.floor(argp0),
         argp_rate_rev_s=argp_rate,
-        ecco=np.asarray(sl.ecco, dtype=np.float64),
+        ecco=ecco,
         ay=rates["aycof"] * temp,
         xl=rates["xlcof"] * temp,
-        eccentric=bool(np.any(sl.ecco > 0.0)),
+        k0=ecco * np.cos(argp0_rad),
+        h0=ecco * np.sin(argp0_rad) + rates["aycof"] * temp,
+        eccentric=bool(np.any(sl.ecco > ECCO_FLOOR)),
     )
 
 
@@ -144,9 +153,12 @@ def fast_ecef_m(
         r = a * (f32(1.0) - k * cl - h * sl)
         delta = f32(2.0) * (k * sl - h * cl)
     else:
-        ay = orb.ay.astype(f32)[:, None]
-        r = a - (a * ay) * sl
-        delta = (f32(-2.0) * ay) * cl
+        # e at SGP4's 1e-6 floor: its perigee turns by argpdot, but 1e-6 x a is only 7 m, so the
+        # e-vector is held at its run-start value (error < 7 m x the perigee turn in radians)
+        k = orb.k0.astype(f32)[:, None]
+        h = orb.h0.astype(f32)[:, None]
+        r = a - (a * k) * cl - (a * h) * sl
+        delta = f32(2.0) * (k * sl - h * cl)
     # sin/cos of u = L + delta, to second order in delta
     half_d2 = f32(1.0) - f32(0.5) * delta * delta
     su = sl * half_d2 + delta * cl
