@@ -22,11 +22,6 @@ _NS_PER_DAY = 86_400 * 1_000_000_000
 TT_MINUS_UTC_S = 69.184
 
 
-def to_datetime64(value) -> np.datetime64 | np.ndarray:
-    """Convert a datetime, ISO string or datetime64 (scalar or array) to UTC ``datetime64[ns]``."""
-    return np.asarray(value, dtype="datetime64[ns]") if not isinstance(value, np.datetime64) else value.astype("datetime64[ns]")
-
-
 def jd_split(t_utc: np.ndarray | np.datetime64) -> tuple[np.ndarray, np.ndarray]:
     """Split Julian date ``(jd, fr)`` of UTC times, with ``jd`` ending in .5 and ``fr`` in [0, 1)."""
     ns = np.asarray(t_utc, dtype="datetime64[ns]").astype(np.int64)
