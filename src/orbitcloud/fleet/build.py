@@ -271,8 +271,11 @@ def _tle_elements(sets) -> dict[str, np.ndarray]:
 
 
 def mean_altitude_km(fleet: Fleet) -> np.ndarray:
-    """SGP4 mean altitude [km] above the WGS-72 radius, per satellite."""
-    n = unkozai(fleet.no_kozai_rad_min, fleet.ecco, fleet.inclo_rad)
+    """SGP4 mean altitude [km] per satellite: Brouwer mean semi-major axis minus the WGS-84 radius.
+
+    This is the quantity ``altitude_km`` sets for designed shells.
+    """
     from orbitcloud.fleet.elements import XKE
 
-    return (XKE / n) ** (2.0 / 3.0) * RADIUS_KM - RADIUS_KM
+    n = unkozai(fleet.no_kozai_rad_min, fleet.ecco, fleet.inclo_rad)
+    return (XKE / n) ** (2.0 / 3.0) * RADIUS_KM - _shells.altitude_to_a_km(0.0)

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from orbitcloud.fleet import Fleet
-from orbitcloud.fleet.elements import XKE, RADIUS_KM, unkozai
+from orbitcloud.fleet import Fleet, mean_altitude_km
 from orbitcloud.sim import FleetResult, RunSpec
 
 
@@ -69,8 +68,7 @@ def build_summary(
     if len(fleet):
         worst = int(np.argmax(result.longest_dark_s))
         out["longest_eclipse_satellite"] = fleet.name(worst) if result.longest_dark_s[worst] > 0 else None
-    a_er = (XKE / unkozai(fleet.no_kozai_rad_min, fleet.ecco, fleet.inclo_rad)) ** (2.0 / 3.0)
-    alt_km = a_er * RADIUS_KM - 6378.137
+    alt_km = mean_altitude_km(fleet)
     shells = []
     for info in fleet.shells:
         sel = slice(info.start, info.stop)
