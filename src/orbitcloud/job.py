@@ -16,7 +16,7 @@ import numpy as np
 from orbitcloud import __version__
 from orbitcloud.errors import OrbitcloudError
 from orbitcloud.scenario import load_scenario, n_steps, parse_duration_s
-from orbitcloud.scenario.schema import MAX_STEPS, _epoch
+from orbitcloud.scenario.schema import MAX_STEPS, parse_epoch
 
 PROPAGATORS = ("sgp4", "fast")
 #: More eclipse rows than this are refused before the run (about 9 GB of CSV).
@@ -61,7 +61,7 @@ def prepare(source: str, opts: JobOptions):
     start = sc.epoch
     if opts.start is not None:
         try:
-            start = _epoch(opts.start)
+            start = parse_epoch(opts.start)
         except ValueError as exc:
             raise OrbitcloudError(f"--start: {exc}") from None
     duration_s = _override_duration(opts.duration, "--duration") if opts.duration is not None else sc.duration

@@ -19,6 +19,7 @@ import pytest
 
 from orbitcloud.cli import main
 from orbitcloud.scenario import builtin_names
+from tle_samples import ISS_L1, ISS_L2, SYN_L1, SYN_L2
 
 BASE = """\
 name: bad-input
@@ -42,19 +43,10 @@ SSO_SHELL = """\
     sats_per_plane: 2
 """
 
-# Two element sets written here (ISS from the sgp4 documentation; a second, synthetic set derived from
-# it with catalogue number 25545 and inclination 97.5 deg). Checksums are correct.
-ISS_L1 = "1 25544U 98067A   19343.69339541  .00001764  00000-0  38792-4 0  9991"
-ISS_L2 = "2 25544  51.6439 211.2001 0007417  17.6667  85.6398 15.50103472202482"
+# Element sets: tests/tle_samples.py (ISS, and a synthetic companion SYN).
 
 
-def _tle_line(body68: str) -> str:
-    total = sum(int(c) if c.isdigit() else (1 if c == "-" else 0) for c in body68)
-    return body68 + str(total % 10)
 
-
-SYN_L1 = _tle_line("1 25545U 98067B   19343.69339541  .00001764  00000-0  38792-4 0  999")
-SYN_L2 = _tle_line("2 25545  97.5000 211.2001 0007417  17.6667  85.6398 15.5010347220248")
 GOOD_TLE = f"ISS (ZARYA)\n{ISS_L1}\n{ISS_L2}\nSYNTH-1\n{SYN_L1}\n{SYN_L2}\n"
 # Lines of GOOD_TLE: 1 name, 2 ISS line 1, 3 ISS line 2, 4 name, 5 SYN line 1, 6 SYN line 2.
 

@@ -14,6 +14,7 @@ from orbitcloud.errors import ScenarioError
 from orbitcloud.fleet import build_fleet
 from orbitcloud.scenario import builtin_names, builtin_text, load_scenario, parse_duration_s
 from orbitcloud.scenario.schema import TLEShell
+from tle_samples import DEB_L1, DEB_L2, ISS_L1, ISS_L2
 
 EXPECTED = {
     "three-body-12": 12,
@@ -147,11 +148,7 @@ def test_parse_duration_errors(text, needle):
 # The documented example, with a TLE shell
 # --------------------------------------------------------------------------------------------------
 
-ISS_L1 = "1 25544U 98067A   19343.69339541  .00001764  00000-0  38792-4 0  9991"
-ISS_L2 = "2 25544  51.6439 211.2001 0007417  17.6667  85.6398 15.50103472202482"
 # From sgp4's SGP4-VER.TLE ("DELTA 1 DEB"), line 2 trimmed to 69 columns.
-DEB_L1 = "1 06251U 62025E   06176.82412014  .00008885  00000-0  12808-3 0  3985"
-DEB_L2 = "2 06251  58.0579  54.0425 0030035 139.1568 221.1854 15.56387291  6774"
 
 EXAMPLE = """\
 name: my-fleet

@@ -23,6 +23,7 @@ from orbitcloud.fleet import build_fleet
 from orbitcloud.scenario import parse_scenario
 from orbitcloud.sim import RunSpec, simulate
 from orbitcloud.timescale import jd_split
+from tle_samples import ISS_L1, ISS_L2, SYN_L1, SYN_L2
 
 SCENARIO = """\
 name: invariance
@@ -165,18 +166,9 @@ def test_eclipse_times_60s_match_1s(fleet):
 # Summary sunlit fraction against an independent computation
 # --------------------------------------------------------------------------------------------------
 
-ISS_L1 = "1 25544U 98067A   19343.69339541  .00001764  00000-0  38792-4 0  9991"
-ISS_L2 = "2 25544  51.6439 211.2001 0007417  17.6667  85.6398 15.50103472202482"
 
 
-def _tle_line(body68: str) -> str:
-    total = sum(int(c) if c.isdigit() else (1 if c == "-" else 0) for c in body68)
-    return body68 + str(total % 10)
 
-
-# a synthetic near-polar companion (same epoch and mean motion as the ISS set, inclination 97.5 deg)
-SYN_L1 = _tle_line("1 25545U 98067B   19343.69339541  .00001764  00000-0  38792-4 0  999")
-SYN_L2 = _tle_line("2 25545  97.5000 211.2001 0007417  17.6667  85.6398 15.5010347220248")
 
 
 def test_summary_sunlit_fraction_matches_independent_illumination(tmp_path):

@@ -221,7 +221,7 @@ KINDS: dict[str, type[_Model]] = {
 REFERENCE_KINDS: dict[str, type[_Model]] = {"sso": SSOOrbit, "circular": CircularOrbit}
 
 
-def _epoch(value: object) -> _dt.datetime:
+def parse_epoch(value: object) -> _dt.datetime:
     if isinstance(value, _dt.datetime):
         out = value
     elif isinstance(value, _dt.date):
@@ -243,7 +243,7 @@ def _epoch(value: object) -> _dt.datetime:
     return out
 
 
-EpochUTC = Annotated[_dt.datetime, BeforeValidator(_epoch)]
+EpochUTC = Annotated[_dt.datetime, BeforeValidator(parse_epoch)]
 
 
 class Scenario(_Model):
