@@ -48,3 +48,17 @@ def altitude_km_from_mean_motion(mean_motion_rev_per_day: float) -> float:
 def circular_period_s(semi_major_axis_m: float) -> float:
     """Two-body orbital period [s]: T = 2 pi sqrt(a^3 / mu)."""
     return 2.0 * math.pi * math.sqrt(semi_major_axis_m**3 / WGS84_MU_M3_S2)
+
+# --- radiation environment of the spacecraft bus -------------------------------------------------------
+#: Stefan-Boltzmann constant [W m^-2 K^-4] (CODATA 2018, exact in SI 2019).
+STEFAN_BOLTZMANN_W_M2_K4 = 5.670374419e-8
+#: Total solar irradiance at 1 AU [W/m^2] (Kopp & Lean 2011, SORCE/TIM; GRL 38, L01706).
+SOLAR_CONSTANT_W_M2 = 1361.0
+#: Earth's mean outgoing longwave radiation at the top of the atmosphere [W/m^2] and Bond albedo
+#: (CERES EBAF: Loeb et al. 2009, J. Climate 22, 748; Stephens et al. 2015 give 0.29-0.30).
+EARTH_OLR_W_M2 = 239.0
+EARTH_ALBEDO = 0.30
+#: Cosmic microwave background temperature [K] (Fixsen 2009): the deep-space sink.
+DEEP_SPACE_K = 2.725
+#: Zero Celsius [K].
+ZERO_C_K = 273.15

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -211,9 +212,19 @@ def _model_at(keys: list[Any], document: Any) -> type[BaseModel] | None:
             kind = node.get("kind") if isinstance(node, dict) else None
             model = REFERENCE_KINDS.get(kind) if isinstance(kind, str) else None
         else:
-            ann = model.model_fields[item].annotation
-            model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+            model = _model_of(model.model_fields[item].annotation)
     return model
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model in an annotation (``Hardware | None`` gives ``Hardware``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _describe(exc: ValidationError, document: dict, root: yaml.Node | None, label: str) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 from orbitcloud.scenario.durations import parse_duration_s
+from orbitcloud.scenario.hardware import HardwareField
 
 #: Lowest and highest mean altitude accepted for designed shells [km]. Below 160 km an orbit decays
 #: within days; above 40,000 km is beyond GEO and outside what SGP4 near-Earth shells are meant for.
@@ -123,6 +124,7 @@ class WalkerShell(_Model):
 
     kind: Literal["walker"]
     name: str | None = None
+    hardware: HardwareField = None
     altitude_km: float | None = None
     mean_motion_rev_per_day: float | None = Field(default=None, gt=0.0)
     inclination_deg: float = Field(ge=0.0, le=180.0)
@@ -149,6 +151,7 @@ class SSOShell(_Model):
 
     kind: Literal["sso"]
     name: str | None = None
+    hardware: HardwareField = None
     altitude_km: float | None = None
     mean_motion_rev_per_day: float | None = Field(default=None, gt=0.0)
     ltan: LtanH
@@ -187,6 +190,7 @@ class ClusterShell(_Model):
 
     kind: Literal["cluster"]
     name: str | None = None
+    hardware: HardwareField = None
     count: Count = Field(ge=1)
     radius_m: float = Field(gt=0.0)
     spacing_m: tuple[float, float]
@@ -205,6 +209,7 @@ class TLEShell(_Model):
 
     kind: Literal["tle"]
     name: str | None = None
+    hardware: HardwareField = None
     path: str
     limit: Count | None = Field(default=None, ge=1)
 

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from orbitcloud.fleet import Fleet
+from orbitcloud.bus.step import SUMS, BusParams, BusTotals
 from orbitcloud.sim.engine import BlockResult, RunSpec, run_block
 
 #: Work below this many satellite-steps runs in the calling process (a pool costs ~0.5 s to start).
@@ -37,6 +38,8 @@ class FleetResult:
     beta_min_rad: np.ndarray
     beta_max_rad: np.ndarray
     events: dict[str, np.ndarray] | None
+    bus: BusTotals | None = None
+    records: dict[str, np.ndarray] | None = None
 
 
 def default_workers() -> int:
@@ -59,8 +62,8 @@ def plan_blocks(n_sat: int, spec: RunSpec, workers: int) -> list[tuple[int, int]
 
 
 def _work(args) -> BlockResult:
-    sl, spec = args
-    return run_block(sl, spec)
+    sl, spec, bus = args
+    return run_block(sl, spec, bus=bus)
 
 
 def simulate(
@@ -68,8 +71,12 @@ def simulate(
     spec: RunSpec,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    bus: BusParams | None = None,
 ) -> FleetResult:
-    """Run every satellite block and gather the per-satellite results in satellite order."""
+    """Run every satellite block and gather the per-satellite results in satellite order.
+
+    ``bus`` (per-satellite parameters for the whole fleet) adds the power and thermal bus.
+    """
     n_sat = len(fleet)
     workers = default_workers() if workers is None else max(1, workers)
     if n_sat * spec.n_steps < INLINE_SAT_STEPS:
@@ -78,11 +85,11 @@ def simulate(
     results: list[BlockResult | None] = [None] * len(blocks)
     if workers == 1 or len(blocks) == 1:
         for b, (a, z) in enumerate(blocks):
-            results[b] = run_block(fleet.slice(a, z), spec, on_chunk=progress)
+            results[b] = run_block(fleet.slice(a, z), spec, on_chunk=progress, bus=None if bus is None else bus.slice(a, z))
     else:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=min(workers, len(blocks)), mp_context=ctx) as pool:
-            futures = {pool.submit(_work, (fleet.slice(a, z), spec)): b for b, (a, z) in enumerate(blocks)}
+            futures = {pool.submit(_work, (fleet.slice(a, z), spec, None if bus is None else bus.slice(a, z))): b for b, (a, z) in enumerate(blocks)}
             for fut in cf.as_completed(futures):
                 b = futures[fut]
                 results[b] = fut.result()
@@ -99,7 +106,25 @@ def _gather(results: list[BlockResult]) -> FleetResult:
     events = None
     if results and results[0].events is not None:
         events = {k: np.concatenate([r.events[k] for r in results]) for k in results[0].events}
+    bus = None
+    if results and results[0].bus is not None:
+        parts = [r.bus for r in results]
+        bus = BusTotals(
+            sums={k: np.concatenate([b.sums[k] for b in parts]) for k in SUMS},
+            e_min_j=np.concatenate([b.e_min_j for b in parts]),
+            t_min_k=np.concatenate([b.t_min_k for b in parts]),
+            t_max_k=np.concatenate([b.t_max_k for b in parts]),
+            t_final_k=np.concatenate([b.t_final_k for b in parts]),
+            e_final_j=np.concatenate([b.e_final_j for b in parts]),
+            steps=parts[0].steps,
+        )
+    records = None
+    recs = [r.records for r in results if r.records is not None]
+    if recs:
+        records = {k: np.concatenate([r[k] for r in recs]) for k in recs[0]}
     return FleetResult(
+        bus=bus,
+        records=records,
         illum_sum=cat("illum_sum"),
         n_valid=cat("n_valid"),
         longest_dark_s=cat("longest_dark_s"),

@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from orbitcloud.bus.step import BusParams, BusState, BusTotals, Geometry, advance
 from orbitcloud.environment.shadow import beta_angle_rad, penumbra_illumination, shadow_state
 from orbitcloud.ephemeris.frames import gmst_for_times
 from orbitcloud.ephemeris.propagate import (
@@ -53,6 +54,7 @@ class RunSpec:
     want_events: bool = False
     chunk_elems: int = 1 << 18
     beta_every_s: float = 600.0
+    record_every_steps: int = 0  # bus time series: one sample every this many steps (0: none)
 
     @property
     def t_last_s(self) -> float:
@@ -78,6 +80,8 @@ class BlockResult:
     beta_min_rad: np.ndarray
     beta_max_rad: np.ndarray
     events: dict[str, np.ndarray] | None = None  # sat, pen_start, umb_start, umb_end, pen_end [s]
+    bus: BusTotals | None = None
+    records: dict[str, np.ndarray] | None = None  # bus time series (see orbitcloud.bus.step)
 
 
 class _Crossings:
@@ -148,19 +152,21 @@ def pair_intervals(
 
 
 def run_block(
-    sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None = None, satrecs=None
+    sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None = None, satrecs=None,
+    bus: BusParams | None = None,
 ) -> BlockResult:
     """Simulate one satellite block through the whole run.
 
     Samples where SGP4 reports an error (decayed, eccentricity out of range) carry NaN positions;
     they count as invalid, contribute nothing, and break no eclipse interval.
     ``satrecs`` may pass a prebuilt ``SatrecArray`` for the slice (benchmarks time it apart).
+    ``bus`` (the block's :class:`~orbitcloud.bus.step.BusParams`) adds the power and thermal bus.
     """
     with np.errstate(invalid="ignore"):
-        return _run_block(sl, spec, on_chunk, satrecs)
+        return _run_block(sl, spec, on_chunk, satrecs, bus)
 
 
-def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None, satrecs) -> BlockResult:
+def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None, satrecs, bus) -> BlockResult:
     n = len(sl)
     steps = spec.chunk_steps(n)
     use_sgp4 = spec.propagator == "sgp4"
@@ -180,6 +186,10 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
     crossings = {k: _Crossings() for k in KINDS}
     prev: dict[str, np.ndarray] | None = None
     first_in: dict[str, np.ndarray] = {}
+    if bus is not None:
+        bus_state = BusState.initial(bus)
+        bus_tot = BusTotals.zeros(n)
+        records: list[dict[str, np.ndarray]] = []
     for k0 in range(0, spec.n_steps, steps):
         k1 = min(spec.n_steps, k0 + steps)
         t_s = np.arange(k0, k1, dtype=np.float64) * spec.step_s
@@ -202,7 +212,8 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
         else:
             x, y, z, r = fast_ecef_m(orbits, t_s, gmst)
         st = shadow_state(x, y, z, sun_ecef, r)
-        del x, y, z, r
+        if bus is None:
+            del x, y, z, r
         inside = {"pen": st.h_pen > 0.0, "umb": st.h_umb > 0.0, "half": st.h_half > 0.0}
         lit = ~inside["pen"]
         pen_only = inside["pen"] & ~inside["umb"]
@@ -214,8 +225,14 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
             n_valid += k1 - k0
         n_lit += lit.sum(axis=1)
         idx = np.nonzero(pen_only)
-        if idx[0].size:
-            np.add.at(partial_sum, idx[0], penumbra_illumination(st, idx))
+        pen_values = penumbra_illumination(st, idx) if idx[0].size else None
+        if pen_values is not None:
+            np.add.at(partial_sum, idx[0], pen_values)
+        if bus is not None:
+            geo = _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s,
+                                (r_km, v_km_s) if use_sgp4 else None, None if use_sgp4 else orbits)
+            del x, y, z, r
+            advance(bus, bus_state, bus_tot, geo, spec.step_s, k0, spec.record_every_steps, records)
         # beta angle at a coarse cadence (changes by < 0.1 deg per 10 min)
         sel = np.nonzero(np.arange(k0, k1) % beta_stride == 0)[0]
         if sel.size:
@@ -237,7 +254,66 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
     assert prev is not None
     last_in = {kind: prev[kind] > 0.0 for kind in KINDS}
     illum_sum = n_lit + partial_sum
-    return _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_in, last_in)
+    out = _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_in, last_in)
+    if bus is not None:
+        out.bus = bus_tot
+        if records:
+            out.records = {key: np.concatenate([r[key] for r in records]) for key in records[0]}
+    return out
+
+
+def _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s, sgp4_rv, orbits) -> Geometry:
+    """Illumination, irradiance and cosines for the bus (all in the Earth-fixed frame)."""
+    from orbitcloud.bus.power import irradiance_w_m2
+
+    d_sun = np.sqrt(np.einsum("ij,ij->i", sun_ecef, sun_ecef))
+    s_hat = sun_ecef / d_sun[:, None]
+    illum = lit.astype(np.float64)
+    if pen_values is not None:
+        illum[idx] = pen_values
+    if ok is not None:
+        illum[~ok] = np.nan
+    if r is None:
+        r = np.sqrt(x * x + y * y + z * z)
+    inv_r = 1.0 / r.astype(np.float64)
+    cosz = (x * s_hat[:, 0] + y * s_hat[:, 1] + z * s_hat[:, 2]) * inv_r
+    cos_inc = None
+    codes = bus.pointing
+    if np.any(codes != 0):
+        cos_inc = np.ones_like(cosz)
+        h_dot_s = t_dot_s = None
+        if bus.needs_orbit_normal:
+            if sgp4_rv is not None:
+                h = np.cross(sgp4_rv[0], sgp4_rv[1])
+                h /= np.linalg.norm(h, axis=-1, keepdims=True)
+            else:
+                h = fast_inertial_normal(orbits, t_s)
+            hx = c * h[..., 0] + s * h[..., 1]  # TEME -> Earth-fixed (rotation about z by GMST)
+            hy = c * h[..., 1] - s * h[..., 0]
+            hz = h[..., 2]
+            h_dot_s = hx * s_hat[:, 0] + hy * s_hat[:, 1] + hz * s_hat[:, 2]
+            # t_hat . s_hat = (h_hat x r_hat) . s_hat
+            tx = (hy * z - hz * y) * inv_r
+            ty = (hz * x - hx * z) * inv_r
+            tz = (hx * y - hy * x) * inv_r
+            t_dot_s = tx * s_hat[:, 0] + ty * s_hat[:, 1] + tz * s_hat[:, 2]
+        single = codes == 1
+        if single.any():
+            cos_inc[single] = np.sqrt(np.maximum(1.0 - h_dot_s[single] ** 2, 0.0))
+        nadir = codes == 2
+        if nadir.any():
+            nrm = bus.normal[nadir]
+            val = nrm[:, 0:1] * cosz[nadir]
+            if h_dot_s is not None:
+                val = val + nrm[:, 1:2] * t_dot_s[nadir] + nrm[:, 2:3] * h_dot_s[nadir]
+            cos_inc[nadir] = val
+        fixed = codes == 3
+        if fixed.any():
+            s_teme_hat = sun_teme / np.linalg.norm(sun_teme, axis=1, keepdims=True)
+            cos_inc[fixed] = bus.normal[fixed] @ s_teme_hat.T
+    return Geometry(
+        illumination=illum, irradiance_w_m2=irradiance_w_m2(d_sun), cos_zenith=cosz, cos_incidence=cos_inc, t_s=t_s,
+    )
 
 
 def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_in, last_in) -> BlockResult:

@@ -1,0 +1,268 @@
+"""The time-stepped bus: power and thermal state of every satellite, advanced step by step.
+
+State is a struct of arrays over the satellites of a block: node temperature ``t_k``, battery energy
+``e_j`` and the thermal-throttle latch ``hot``. Per time chunk the engine hands over the geometry
+(illumination, irradiance, cosines); everything that does not depend on the state (array temperature,
+efficiency, generation, absorbed environmental heat) is computed for the whole chunk at once, then
+the state is advanced one step at a time, vectorised over satellites. Each step (``docs/power.md``,
+``docs/thermal.md``):
+
+1. thermal cap: the compute heat that keeps the node at or below ``t_max`` at the end of the step
+   (at ``t_max - hysteresis`` while the latch is set) by the backward-Euler relation;
+2. heater demand to hold ``t_min`` (compute heat counts towards it);
+3. the power policy :func:`orbitcloud.bus.power.serve_loads`: bus, then heaters, then compute;
+4. the node temperature by :func:`orbitcloud.bus.thermal.implicit_step` with every consumed watt,
+   the battery losses and the environment as heat;
+5. the latch sets when the cap binds and clears once the temperature falls below
+   ``t_max - hysteresis``.
+
+Sums are kept as powers added in time order and multiplied by the step at the end, so results do
+not depend on how the run is cut into chunks or blocks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from orbitcloud.bus import power, thermal
+from orbitcloud.bus.design import POINTING_CODES, Design
+
+#: Per-satellite parameter arrays built from :class:`Design` (name -> attribute or derived value).
+_FIELDS = (
+    "n_acc", "p_acc_w", "ops_per_s_acc", "utilisation", "bus_w", "array_area_m2", "packing", "eta_ref",
+    "t_ref_k", "temp_coeff_per_k", "degradation_per_yr", "age_yr", "array_absorptance", "array_emissivity",
+    "capacity_j", "eta_charge", "eta_discharge", "soc_min", "soc_max", "soc_initial", "radiator_area_m2",
+    "sides", "emissivity", "absorptance", "ir_absorptance", "sun_view", "t_max_k", "t_min_k", "hysteresis_k",
+    "heater_w", "capacitance_j_k", "t_initial_k",
+)
+#: Throttle state codes recorded in the time series.
+THROTTLE_NONE, THROTTLE_POWER, THROTTLE_THERMAL = 0, 1, 2
+
+
+@dataclasses.dataclass
+class BusParams:
+    """Per-satellite bus parameters (arrays of shape (n,)); ``has`` marks satellites with hardware."""
+
+    start: int
+    has: np.ndarray
+    p: dict[str, np.ndarray]
+    pointing: np.ndarray  # int8 codes, see POINTING_CODES
+    normal: np.ndarray  # (n, 3)
+    array_temp_k: np.ndarray  # fixed operating temperature or NaN (computed)
+    view_factor: np.ndarray  # radiator Earth view factor per face
+    array_view_factor: np.ndarray  # array back-face Earth view factor
+
+    def __len__(self) -> int:
+        return int(self.has.shape[0])
+
+    def slice(self, a: int, z: int) -> "BusParams":
+        return BusParams(
+            start=self.start + a, has=self.has[a:z], p={k: v[a:z] for k, v in self.p.items()},
+            pointing=self.pointing[a:z], normal=self.normal[a:z], array_temp_k=self.array_temp_k[a:z],
+            view_factor=self.view_factor[a:z], array_view_factor=self.array_view_factor[a:z],
+        )
+
+    @property
+    def needs_orbit_normal(self) -> bool:
+        return bool(np.any((self.pointing == 1) | ((self.pointing == 2) & (np.abs(self.normal[:, 1:]).sum(axis=1) > 0))))
+
+
+def build_bus_params(shell_index: np.ndarray, designs: list[Design | None], r_over_re: np.ndarray) -> BusParams | None:
+    """Broadcast the shells' designs to satellites (``shell_index``); None when no shell has hardware."""
+    if all(d is None for d in designs):
+        return None
+    n_shell = len(designs)
+    table = {f: np.zeros(n_shell) for f in _FIELDS}
+    has_s = np.zeros(n_shell, bool)
+    point_s = np.zeros(n_shell, np.int8)
+    normal_s = np.zeros((n_shell, 3))
+    normal_s[:, 0] = 1.0
+    temp_s = np.full(n_shell, np.nan)
+    vf_s = np.full(n_shell, np.nan)
+    for i, d in enumerate(designs):
+        if d is None:
+            table["capacitance_j_k"][i] = 1.0
+            table["t_initial_k"][i] = table["t_max_k"][i] = 293.15
+            table["eta_charge"][i] = table["eta_discharge"][i] = 1.0
+            continue
+        has_s[i] = True
+        for f in _FIELDS:
+            table[f][i] = float(getattr(d, f))
+        point_s[i] = POINTING_CODES[d.pointing]
+        normal_s[i] = d.normal
+        if d.array_temp_k is not None:
+            temp_s[i] = d.array_temp_k
+        if d.view_factor is not None:
+            vf_s[i] = d.view_factor
+    idx = np.asarray(shell_index)
+    geo_vf = thermal.earth_view_factor(np.maximum(r_over_re, 1.0 + 1e-6), "edge")
+    vf = vf_s[idx]
+    return BusParams(
+        start=0,
+        has=has_s[idx],
+        p={f: table[f][idx] for f in _FIELDS},
+        pointing=point_s[idx],
+        normal=normal_s[idx],
+        array_temp_k=temp_s[idx],
+        view_factor=np.where(np.isnan(vf), geo_vf, vf),
+        array_view_factor=geo_vf,
+    )
+
+
+@dataclasses.dataclass
+class BusState:
+    t_k: np.ndarray
+    e_j: np.ndarray
+    hot: np.ndarray
+
+    @classmethod
+    def initial(cls, bp: BusParams) -> "BusState":
+        p = bp.p
+        return cls(t_k=p["t_initial_k"].copy(), e_j=p["soc_initial"] * p["capacity_j"], hot=np.zeros(len(bp), bool))
+
+
+#: Sums kept per satellite (powers added each step, in W x steps).
+SUMS = (
+    "gen", "load", "compute", "curtailed", "bus_unmet", "heater", "loss", "charge", "from_battery",
+    "target", "thr_thermal", "thr_power", "env_heat",
+)
+
+
+@dataclasses.dataclass
+class BusTotals:
+    """Per-satellite reductions of a run (powers summed over steps; multiply by the step for J)."""
+
+    sums: dict[str, np.ndarray]
+    e_min_j: np.ndarray
+    t_min_k: np.ndarray
+    t_max_k: np.ndarray
+    t_final_k: np.ndarray
+    e_final_j: np.ndarray
+    steps: int = 0
+
+    @classmethod
+    def zeros(cls, n: int) -> "BusTotals":
+        return cls(
+            sums={k: np.zeros(n) for k in SUMS}, e_min_j=np.full(n, np.inf), t_min_k=np.full(n, np.inf),
+            t_max_k=np.full(n, -np.inf), t_final_k=np.zeros(n), e_final_j=np.zeros(n),
+        )
+
+
+@dataclasses.dataclass
+class Geometry:
+    """State-independent inputs of one time chunk: (n, T) arrays unless noted."""
+
+    illumination: np.ndarray
+    irradiance_w_m2: np.ndarray  # (T,)
+    cos_zenith: np.ndarray  # r_hat . s_hat (cosine of the Sun's zenith angle below the satellite)
+    cos_incidence: np.ndarray | None  # None: every satellite tracks the Sun (cos = 1)
+    t_s: np.ndarray  # (T,) seconds from the run start
+    age_start_yr: float = 0.0
+
+
+def chunk_inputs(bp: BusParams, geo: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Generation [W], absorbed environmental heat [W] and array temperature [K] for a chunk (n, T)."""
+    p = bp.p
+    irr = geo.irradiance_w_m2[None, :]
+    illum = np.nan_to_num(geo.illumination, nan=0.0)
+    cosz = np.nan_to_num(geo.cos_zenith, nan=0.0)
+    g_n = irr * illum
+    if geo.cos_incidence is not None:
+        g_n = g_n * np.maximum(np.nan_to_num(geo.cos_incidence, nan=0.0), 0.0)
+    age = p["age_yr"][:, None] + geo.t_s[None, :] / power.SECONDS_PER_YEAR
+    col = lambda name: p[name][:, None]  # noqa: E731
+    earth = power.earth_load_on_array_w_m2(col("array_absorptance"), col("array_emissivity"), bp.array_view_factor[:, None], irr, cosz)
+    eps_sum = 2.0 * col("array_emissivity")
+    eta = power.cell_efficiency(col("eta_ref"), col("temp_coeff_per_k"), col("t_ref_k"), col("t_ref_k"), col("degradation_per_yr"), age)
+    t_arr = np.broadcast_to(bp.array_temp_k[:, None], g_n.shape)
+    computed = np.isnan(bp.array_temp_k)
+    if computed.any():
+        t_q = t_arr
+        for _ in range(2):  # fixed point: efficiency lowers the heat the cells keep
+            t_q = power.array_temperature_k(g_n, eta, col("array_absorptance"), eps_sum, earth)
+            eta = power.cell_efficiency(col("eta_ref"), col("temp_coeff_per_k"), t_q, col("t_ref_k"), col("degradation_per_yr"), age)
+        t_arr = np.where(computed[:, None], t_q, t_arr)
+    eta = power.cell_efficiency(col("eta_ref"), col("temp_coeff_per_k"), t_arr, col("t_ref_k"), col("degradation_per_yr"), age)
+    p_gen = g_n * col("array_area_m2") * col("packing") * eta
+    q_env = col("radiator_area_m2") * thermal.absorbed_w_m2(
+        col("absorptance"), col("ir_absorptance"), col("sides"), col("sun_view"), bp.view_factor[:, None], irr, illum, cosz
+    )
+    return p_gen, q_env, t_arr
+
+
+def advance(
+    bp: BusParams, state: BusState, tot: BusTotals, geo: Geometry, step_s: float, k0: int,
+    record_stride: int = 0, records: list | None = None,
+) -> None:
+    """Advance ``state`` through one chunk and add to ``tot`` (both modified in place)."""
+    p = bp.p
+    p_gen, q_env, t_arr = chunk_inputs(bp, geo)
+    n, n_t = p_gen.shape
+    dt = step_s
+    k = p["sides"] * p["radiator_area_m2"] * p["emissivity"] * thermal.SIGMA
+    k = np.maximum(k, 1e-30)
+    c = p["capacitance_j_k"] / dt
+    tmax, tmin = p["t_max_k"], p["t_min_k"]
+    thot = tmax - p["hysteresis_k"]
+    heat_max = thermal.heat_for_temperature_w(0.0, tmax, k, c)  # + (-c T0) per step
+    heat_hot = thermal.heat_for_temperature_w(0.0, thot, k, c)
+    heat_min = thermal.heat_for_temperature_w(0.0, tmin, k, c)
+    target = p["n_acc"] * p["p_acc_w"] * p["utilisation"]
+    bus_w, heater_max = p["bus_w"], p["heater_w"]
+    e_min = p["soc_min"] * p["capacity_j"]
+    e_max = p["soc_max"] * p["capacity_j"]
+    eta_c, eta_d = p["eta_charge"], p["eta_discharge"]
+    s = tot.sums
+    t_k, e_j, hot = state.t_k, state.e_j, state.hot
+    for j in range(n_t):
+        pg = p_gen[:, j]
+        base = q_env[:, j] + bus_w
+        ct0 = c * t_k
+        cap = np.where(hot, heat_hot, heat_max) - ct0 - base
+        req = np.minimum(target, np.maximum(cap, 0.0))
+        heat_req = np.clip(heat_min - ct0 - base - req, 0.0, heater_max)
+        bus, heater, comp, from_batt, charge, curt, e_j, loss = power.serve_loads(
+            pg, bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt
+        )
+        heat = q_env[:, j] + bus + heater + comp + loss
+        t_k = thermal.implicit_step(t_k, heat, k, c)
+        hot = np.where(hot, t_k >= thot, req < target)
+        s["gen"] += pg
+        s["load"] += bus + heater + comp
+        s["compute"] += comp
+        s["curtailed"] += curt
+        s["bus_unmet"] += bus_w - bus
+        s["heater"] += heater
+        s["loss"] += loss
+        s["charge"] += charge
+        s["from_battery"] += from_batt
+        s["target"] += target
+        s["thr_thermal"] += target - req
+        s["thr_power"] += req - comp
+        s["env_heat"] += q_env[:, j]
+        np.minimum(tot.e_min_j, e_j, out=tot.e_min_j)
+        np.minimum(tot.t_min_k, t_k, out=tot.t_min_k)
+        np.maximum(tot.t_max_k, t_k, out=tot.t_max_k)
+        if record_stride and records is not None and (k0 + j) % record_stride == 0:
+            code = np.where(req < target, THROTTLE_THERMAL, np.where(comp < req, THROTTLE_POWER, THROTTLE_NONE)).astype(np.int8)
+            records.append({
+                "step": np.full(n, k0 + j, np.int64),
+                "satellite": np.arange(bp.start, bp.start + n, dtype=np.int64),
+                "illumination": np.nan_to_num(geo.illumination[:, j], nan=0.0),
+                "array_temp_k": t_arr[:, j].copy(),
+                "p_gen_w": pg.copy(),
+                "p_load_w": bus + heater + comp,
+                "p_compute_w": comp,
+                "p_heater_w": heater,
+                "p_curtailed_w": curt,
+                "p_battery_w": from_batt - charge,
+                "soc": np.divide(e_j, p["capacity_j"], out=np.zeros(n), where=p["capacity_j"] > 0),
+                "t_k": t_k.copy(),
+                "utilisation": np.divide(comp, p["n_acc"] * p["p_acc_w"], out=np.zeros(n), where=p["n_acc"] * p["p_acc_w"] > 0),
+                "throttle": code,
+            })
+    state.t_k, state.e_j, state.hot = t_k, e_j, hot
+    tot.t_final_k, tot.e_final_j = t_k, e_j
+    tot.steps += n_t
