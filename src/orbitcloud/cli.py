@@ -164,6 +164,15 @@ def scenarios() -> None:
     Console().print(table)
 
 
+def _register_size() -> None:
+    from orbitcloud.design.cli import size
+
+    app.command("size")(size)
+
+
+_register_size()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the typer app, turning project errors into one line and exit status 2."""
     try:

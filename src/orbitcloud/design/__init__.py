@@ -1,0 +1,1 @@
+"""Closed-form design and economics (``orbitcloud size``); see ``docs/sizing.md``."""
