@@ -52,12 +52,14 @@ def run(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout, nothing else."),
     workers: Optional[int] = typer.Option(None, help="Worker processes (default: all cores)."),
     eclipses: bool = typer.Option(True, "--eclipses/--no-eclipses", help="Write eclipses.csv with --out."),
+    record: Optional[str] = typer.Option(None, help="With --out: write timeseries.parquet, the bus state of every satellite every RECORD (e.g. 10min)."),
 ) -> None:
     """Simulate a scenario: orbits, sunlight and eclipses for every satellite."""
     from orbitcloud.job import JobOptions, run_scenario
 
     opts = JobOptions(
-        start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers, eclipses=eclipses
+        start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers, eclipses=eclipses,
+        record=record,
     )
     from rich.console import Console
 
@@ -139,8 +141,35 @@ def _print_summary(summary: dict, out: Optional[Path]) -> None:
             _fmt(s["eclipses_per_satellite_day"], "", 3), beta,
         )
     console.print(table)
+    _print_bus(console, summary)
     if out is not None:
-        console.print(f"results written to {out}/ (summary.json, eclipses.csv, satellites.parquet, scenario.yaml)")
+        console.print(f"results written to {out}/ (see docs/results.md)")
+
+
+def _print_bus(console, summary: dict) -> None:
+    from rich.table import Table
+
+    rows = [s for s in summary["shells"] if s.get("bus")]
+    if not rows:
+        return
+    table = Table(title="bus: power, thermal, compute", title_justify="left")
+    for col in ("shell", "gen MWh", "used MWh", "curtail", "compute", "thr P/T", "SOC min", "T °C"):
+        table.add_column(col, justify="left" if col == "shell" else "right")
+    pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+    findings = []
+    for s in rows:
+        b = s["bus"]
+        gen = b["energy_generated_j"] or 0.0
+        table.add_row(
+            s["name"], f"{gen / 3.6e9:.4g}", f"{(b['energy_used_j'] or 0) / 3.6e9:.4g}",
+            pct((b["energy_curtailed_j"] or 0) / gen if gen else None), pct(b["compute_delivered_fraction"]),
+            f"{pct(b['throttled_fraction_power'])}/{pct(b['throttled_fraction_thermal'])}", pct(b["soc_min"]),
+            f"{_fmt(b['temperature_min_c'], '', 2)}..{_fmt(b['temperature_max_c'], '', 2)}",
+        )
+        findings += [f"{s['name']}: {f}" for f in b["findings"]]
+    console.print(table)
+    for f in findings:
+        console.print(f"[bold yellow]finding[/] {f}")
 
 
 @app.command()

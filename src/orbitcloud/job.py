@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +22,8 @@ from orbitcloud.scenario.schema import MAX_STEPS, parse_epoch
 PROPAGATORS = ("sgp4", "fast")
 #: More eclipse rows than this are refused before the run (about 9 GB of CSV).
 MAX_ECLIPSE_ROWS = 100_000_000
+#: More bus time-series rows than this are refused before the run (each row ~90 bytes in memory).
+MAX_RECORD_ROWS = 20_000_000
 
 
 @dataclasses.dataclass
@@ -34,6 +37,7 @@ class JobOptions:
     out: Path | None = None
     workers: int | None = None
     eclipses: bool = True
+    record: str | None = None  # bus time-series interval (duration text), needs ``out``
 
 
 def _override_duration(text: str, flag: str) -> float:
@@ -78,12 +82,44 @@ def prepare(source: str, opts: JobOptions):
                 f"--out: eclipses.csv would hold about {estimate:,.0f} rows (limit {MAX_ECLIPSE_ROWS:,}); "
                 "shorten --duration or pass --no-eclipses"
             )
+    stride = 0
+    if opts.record is not None:
+        if opts.out is None:
+            raise OrbitcloudError("--record: needs --out (the time series is written to OUT/timeseries.parquet)")
+        record_s = _override_duration(opts.record, "--record")
+        stride = max(1, int(round(record_s / step_s)))
+        rows = len(fleet) * math.ceil(steps / stride)
+        if rows > MAX_RECORD_ROWS:
+            raise OrbitcloudError(
+                f"--record {opts.record}: {rows:,} rows for {len(fleet):,} satellites x {math.ceil(steps / stride):,} "
+                f"samples (limit {MAX_RECORD_ROWS:,}); record less often or run fewer satellites"
+            )
     jd0, fr0 = jd_split(np.datetime64(start, "ns"))
     spec = RunSpec(
         jd0=float(jd0), fr0=float(fr0), step_s=step_s, n_steps=steps, propagator=opts.propagator,
-        want_events=want_events,
+        want_events=want_events, record_every_steps=stride,
     )
     return loaded, fleet, spec, start, duration_s
+
+
+def shell_designs(loaded) -> list:
+    """The resolved :class:`~orbitcloud.bus.design.Design` of each shell (None without hardware)."""
+    from orbitcloud.bus.design import resolve
+
+    out = []
+    for idx, shell in enumerate(loaded.scenario.constellation):
+        out.append(None if shell.hardware is None else resolve(shell.hardware, shell.hardware.design or f"{shell.name or shell.kind + str(idx)}-inline"))
+    return out
+
+
+def bus_params(fleet, designs):
+    """Per-satellite bus parameters for the fleet (None when no shell has hardware)."""
+    from orbitcloud.bus.step import build_bus_params
+    from orbitcloud.constants import WGS84_A_M
+    from orbitcloud.fleet import mean_altitude_km
+
+    r_over_re = (mean_altitude_km(fleet) * 1000.0 + WGS84_A_M) / WGS84_A_M
+    return build_bus_params(fleet.shell_index, designs, r_over_re)
 
 
 def run_scenario(
@@ -97,10 +133,12 @@ def run_scenario(
 
     opts = opts or JobOptions()
     loaded, fleet, spec, start, duration_s = prepare(source, opts)
+    designs = shell_designs(loaded)
+    bus = bus_params(fleet, designs)
     total = len(fleet) * spec.n_steps
     progress = progress_factory(total) if progress_factory is not None else None
     t0 = time.perf_counter()
-    result = simulate(fleet, spec, workers=opts.workers, progress=progress)
+    result = simulate(fleet, spec, workers=opts.workers, progress=progress, bus=bus)
     wall_s = time.perf_counter() - t0
     iso = lambda d: d.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
     meta = {
@@ -112,7 +150,7 @@ def run_scenario(
         "start": iso(start),
         "duration_s": duration_s,
     }
-    summary = build_summary(fleet, spec, result, meta)
+    summary = build_summary(fleet, spec, result, meta, designs)
     summary["wall_time_s"] = round(wall_s, 3)
     summary["satellite_steps_per_s"] = round(total / wall_s) if wall_s > 0 else None
     if opts.out is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from orbitcloud.constants import WGS84_A_M
 from orbitcloud.fleet import Fleet, mean_altitude_km
 from orbitcloud.sim import FleetResult, RunSpec
 
@@ -45,13 +46,65 @@ def _figures(res: FleetResult, sel: slice, spec: RunSpec) -> dict[str, Any]:
     }
 
 
+def _bus_figures(res: FleetResult, sel: slice, spec: RunSpec, design, r_over_re: float, sunlit: float | None) -> dict[str, Any]:
+    """Power, thermal and compute figures of the satellites ``sel`` (one design)."""
+    from orbitcloud.bus.closure import findings
+    from orbitcloud.constants import ZERO_C_K
+
+    b = res.bus
+    s = {k: float(v[sel].sum()) * spec.step_s for k, v in b.sums.items()}  # J (or W x s)
+    n = sel.stop - sel.start
+    full_w = design.n_acc * design.p_acc_w
+    ops_j = design.ops_per_s_acc / design.p_acc_w if design.p_acc_w > 0 else 0.0  # OP per J of compute
+    duration_s = spec.n_steps * spec.step_s
+    nameplate_ops = design.nameplate_ops_per_s * n * duration_s
+    cap = design.capacity_j
+    e_min = b.e_min_j[sel]
+    out = {
+        "design": design.name,
+        "accelerator": design.accelerator,
+        "accelerators_per_satellite": design.n_acc,
+        "precision": design.precision,
+        "utilisation_target": design.utilisation,
+        "compute_power_w_per_satellite": full_w,
+        "nameplate_ops_per_s": _num(design.nameplate_ops_per_s * n, 6),
+        "energy_generated_j": _num(s["gen"], 1),
+        "energy_used_j": _num(s["load"], 1),
+        "energy_compute_j": _num(s["compute"], 1),
+        "energy_curtailed_j": _num(s["curtailed"], 1),
+        "energy_heater_j": _num(s["heater"], 1),
+        "energy_battery_loss_j": _num(s["loss"], 1),
+        "energy_bus_unmet_j": _num(s["bus_unmet"], 1),
+        "compute_delivered_ops": _num(s["compute"] * ops_j, 1),
+        "compute_nameplate_ops": _num(nameplate_ops, 1),
+        "compute_delivered_fraction": _num(s["compute"] * ops_j / nameplate_ops) if nameplate_ops > 0 else None,
+        "throttled_fraction": _num((s["thr_power"] + s["thr_thermal"]) / s["target"]) if s["target"] > 0 else None,
+        "throttled_fraction_power": _num(s["thr_power"] / s["target"]) if s["target"] > 0 else None,
+        "throttled_fraction_thermal": _num(s["thr_thermal"] / s["target"]) if s["target"] > 0 else None,
+        "soc_min": _num(e_min.min() / cap) if cap > 0 and n else None,
+        "temperature_min_c": _num(b.t_min_k[sel].min() - ZERO_C_K, 3) if n else None,
+        "temperature_max_c": _num(b.t_max_k[sel].max() - ZERO_C_K, 3) if n else None,
+        "temperature_limit_c": _num(design.t_max_k - ZERO_C_K, 3),
+        "mass_kg_per_satellite": _num(design.mass_kg, 3),
+    }
+    found = findings(design, r_over_re, sunlit)
+    if s["bus_unmet"] > 0:
+        found.append(f"bus load not met: {s['bus_unmet'] / max(design.bus_w, 1e-300) / n:.0f} s per satellite without full bus power")
+    out["findings"] = found
+    return out
+
+
 def build_summary(
     fleet: Fleet,
     spec: RunSpec,
     result: FleetResult,
     meta: dict[str, Any],
+    designs: list | None = None,
 ) -> dict[str, Any]:
-    """Assemble the summary dict (JSON-ready: no NaN, SI units named in keys)."""
+    """Assemble the summary dict (JSON-ready: no NaN, SI units named in keys).
+
+    ``designs`` (one resolved design or None per shell) adds the bus figures when the run had a bus.
+    """
     everything = slice(0, len(fleet))
     out: dict[str, Any] = dict(meta)
     out.update(
@@ -79,6 +132,38 @@ def build_summary(
         inc = np.degrees(fleet.inclo_rad[sel])
         entry["inclination_deg_min"] = _num(inc.min(), 4)
         entry["inclination_deg_max"] = _num(inc.max(), 4)
+        design = designs[info.index] if designs else None
+        if result.bus is not None and design is not None and info.count:
+            r_over_re = 1.0 + float(alt_km[sel].mean()) * 1000.0 / WGS84_A_M
+            entry["bus"] = _bus_figures(result, sel, spec, design, r_over_re, entry["sunlit_fraction"])
+        else:
+            entry["bus"] = None
         shells.append(entry)
     out["shells"] = shells
+    out["bus"] = _fleet_bus(shells)
+    return out
+
+
+def _fleet_bus(shells: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Fleet totals of the shells' bus figures."""
+    parts = [s["bus"] for s in shells if s.get("bus")]
+    if not parts:
+        return None
+
+    def total(key: str):
+        vals = [p[key] for p in parts if p[key] is not None]
+        return _num(sum(vals), 1) if vals else None
+
+    out = {k: total(k) for k in (
+        "nameplate_ops_per_s", "energy_generated_j", "energy_used_j", "energy_compute_j", "energy_curtailed_j",
+        "energy_heater_j", "energy_battery_loss_j", "energy_bus_unmet_j", "compute_delivered_ops", "compute_nameplate_ops",
+    )}
+    out["compute_delivered_fraction"] = (
+        _num(out["compute_delivered_ops"] / out["compute_nameplate_ops"]) if out["compute_nameplate_ops"] else None
+    )
+    mins = [p["soc_min"] for p in parts if p["soc_min"] is not None]
+    out["soc_min"] = min(mins) if mins else None
+    out["temperature_min_c"] = min(p["temperature_min_c"] for p in parts)
+    out["temperature_max_c"] = max(p["temperature_max_c"] for p in parts)
+    out["findings"] = sum(len(p["findings"]) for p in parts)
     return out

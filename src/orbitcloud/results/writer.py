@@ -7,6 +7,7 @@ Layout version 1 (``docs/results.md``):
                       ``satellite,penumbra_start,umbra_start,umbra_end,penumbra_end`` (ISO 8601 UTC, ms)
 ``satellites.parquet`` one row per satellite: index, name, shell, elements, per-satellite figures
 ``scenario.yaml``     the scenario text as read
+``timeseries.parquet`` (with ``--record``) bus state per satellite every record interval
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def write_eclipses_csv(path: Path, start_ns: int, events: dict[str, np.ndarray])
     atomic_write(path, write)
 
 
-def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, window_s: float) -> None:
+def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, window_s: float, step_s: float) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -106,7 +107,31 @@ def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, wind
             "beta_max_deg": np.degrees(result.beta_max_rad),
         }
     )
+    if result.bus is not None:
+        b = result.bus
+        for key, col in (
+            ("gen", "energy_generated_j"), ("load", "energy_used_j"), ("compute", "energy_compute_j"),
+            ("curtailed", "energy_curtailed_j"), ("thr_power", "throttled_power_j"), ("thr_thermal", "throttled_thermal_j"),
+        ):
+            table = table.append_column(col, pa.array(b.sums[key] * step_s))
+        table = table.append_column("battery_min_j", pa.array(np.where(np.isfinite(b.e_min_j), b.e_min_j, np.nan)))
+        table = table.append_column("temperature_min_k", pa.array(b.t_min_k))
+        table = table.append_column("temperature_max_k", pa.array(b.t_max_k))
     atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_timeseries_parquet(path: Path, start_ns: int, step_s: float, records: dict[str, np.ndarray]) -> None:
+    """Bus time series, one row per (satellite, recorded step), sorted by satellite then time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    order = np.lexsort((records["step"], records["satellite"]))
+    t_ns = start_ns + np.round(records["step"][order] * step_s * 1e9).astype(np.int64)
+    cols = {"time": pa.array(t_ns, type=pa.timestamp("ns", tz="UTC"))}
+    for key, values in records.items():
+        if key != "step":
+            cols[key] = pa.array(values[order])
+    atomic_write(path, lambda tmp: pq.write_table(pa.table(cols), tmp))
 
 
 def write_results(
@@ -132,8 +157,12 @@ def write_results(
         write_eclipses_csv(p, start_ns, result.events)
         written.append(p)
     p = out_dir / "satellites.parquet"
-    write_satellites_parquet(p, fleet, result, window_s)
+    write_satellites_parquet(p, fleet, result, window_s, summary["step_s"])
     written.append(p)
+    if result.records is not None:
+        p = out_dir / "timeseries.parquet"
+        write_timeseries_parquet(p, start_ns, summary["step_s"], result.records)
+        written.append(p)
     p = out_dir / "scenario.yaml"
     write_text_atomic(p, scenario_text)
     written.append(p)
