@@ -123,16 +123,24 @@ class BusState:
         return cls(t_k=p["t_initial_k"].copy(), e_j=p["soc_initial"] * p["capacity_j"], hot=np.zeros(len(bp), bool))
 
 
-#: Sums kept per satellite (powers added each step, in W x steps).
+#: Sums reported per satellite (powers summed over steps in W x steps; multiply by the step for J).
 SUMS = (
     "gen", "load", "compute", "curtailed", "bus_unmet", "heater", "loss", "charge", "from_battery",
     "target", "thr_thermal", "thr_power", "env_heat",
 )
+#: Sums accumulated step by step (the others follow from these exactly, see ``BusTotals.finalize``).
+_RAW = ("gen", "env_heat", "bus", "heater", "compute", "charge", "from_battery", "req")
 
 
 @dataclasses.dataclass
 class BusTotals:
-    """Per-satellite reductions of a run (powers summed over steps; multiply by the step for J)."""
+    """Per-satellite reductions of a run: ``sums`` (see :data:`SUMS`) and extremes.
+
+    During the run ``sums`` holds the raw accumulators (:data:`_RAW`); :meth:`finalize` derives the
+    reported ones: load = bus + heater + compute; curtailed = gen - load + from_battery - charge;
+    loss = charge (1 - eta_c) + from_battery (1/eta_d - 1); throttled-thermal = target - req;
+    throttled-power = req - compute.
+    """
 
     sums: dict[str, np.ndarray]
     e_min_j: np.ndarray
@@ -145,9 +153,37 @@ class BusTotals:
     @classmethod
     def zeros(cls, n: int) -> "BusTotals":
         return cls(
-            sums={k: np.zeros(n) for k in SUMS}, e_min_j=np.full(n, np.inf), t_min_k=np.full(n, np.inf),
+            sums={k: np.zeros(n) for k in _RAW}, e_min_j=np.full(n, np.inf), t_min_k=np.full(n, np.inf),
             t_max_k=np.full(n, -np.inf), t_final_k=np.zeros(n), e_final_j=np.zeros(n),
         )
+
+    def finalize(self, bp: "BusParams") -> None:
+        p, r = bp.p, self.sums
+        target = p["n_acc"] * p["p_acc_w"] * p["utilisation"] * self.steps
+        load = r["bus"] + r["heater"] + r["compute"]
+        self.sums = {
+            "gen": r["gen"],
+            "load": load,
+            "compute": r["compute"],
+            "curtailed": np.maximum(r["gen"] - load + r["from_battery"] - r["charge"], 0.0),
+            "bus_unmet": np.maximum(p["bus_w"] * self.steps - r["bus"], 0.0),
+            "heater": r["heater"],
+            "loss": r["charge"] * (1.0 - p["eta_charge"]) + r["from_battery"] * (1.0 / p["eta_discharge"] - 1.0),
+            "charge": r["charge"],
+            "from_battery": r["from_battery"],
+            "target": target,
+            "thr_thermal": np.maximum(target - r["req"], 0.0),
+            "thr_power": np.maximum(r["req"] - r["compute"], 0.0),
+            "env_heat": r["env_heat"],
+        }
+
+
+def _accumulate(total: np.ndarray, values: np.ndarray) -> None:
+    """Add the rows of ``values`` (n, T) to ``total`` (n,) one time step after another (sequentially,
+    so the result does not depend on how the run is cut into chunks)."""
+    buf = values.copy()
+    buf[:, 0] += total
+    total[:] = np.add.accumulate(buf, axis=1)[:, -1]
 
 
 @dataclasses.dataclass
@@ -163,29 +199,34 @@ class Geometry:
 
 
 def chunk_inputs(bp: BusParams, geo: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Generation [W], absorbed environmental heat [W] and array temperature [K] for a chunk (n, T)."""
+    """Generation [W], absorbed environmental heat [W] and array temperature [K] for a chunk (n, T).
+
+    The array temperature is the quasi-steady value with the efficiency's own temperature
+    dependence resolved by one fixed-point pass (the second pass changes eta by < 0.05 %).
+    """
     p = bp.p
+    col = lambda name: p[name][:, None]  # noqa: E731
     irr = geo.irradiance_w_m2[None, :]
     illum = np.nan_to_num(geo.illumination, nan=0.0)
     cosz = np.nan_to_num(geo.cos_zenith, nan=0.0)
     g_n = irr * illum
     if geo.cos_incidence is not None:
-        g_n = g_n * np.maximum(np.nan_to_num(geo.cos_incidence, nan=0.0), 0.0)
-    age = p["age_yr"][:, None] + geo.t_s[None, :] / power.SECONDS_PER_YEAR
-    col = lambda name: p[name][:, None]  # noqa: E731
-    earth = power.earth_load_on_array_w_m2(col("array_absorptance"), col("array_emissivity"), bp.array_view_factor[:, None], irr, cosz)
-    eps_sum = 2.0 * col("array_emissivity")
-    eta = power.cell_efficiency(col("eta_ref"), col("temp_coeff_per_k"), col("t_ref_k"), col("t_ref_k"), col("degradation_per_yr"), age)
-    t_arr = np.broadcast_to(bp.array_temp_k[:, None], g_n.shape)
+        g_n *= np.maximum(np.nan_to_num(geo.cos_incidence, nan=0.0), 0.0)
+    age = col("age_yr") + geo.t_s[None, :] / power.SECONDS_PER_YEAR
+    eta_aged = col("eta_ref") * np.exp(age * np.log1p(-col("degradation_per_yr")))  # eta_ref (1 - d)^age
+    gamma, t_ref = col("temp_coeff_per_k"), col("t_ref_k")
     computed = np.isnan(bp.array_temp_k)
     if computed.any():
-        t_q = t_arr
-        for _ in range(2):  # fixed point: efficiency lowers the heat the cells keep
-            t_q = power.array_temperature_k(g_n, eta, col("array_absorptance"), eps_sum, earth)
-            eta = power.cell_efficiency(col("eta_ref"), col("temp_coeff_per_k"), t_q, col("t_ref_k"), col("degradation_per_yr"), age)
-        t_arr = np.where(computed[:, None], t_q, t_arr)
-    eta = power.cell_efficiency(col("eta_ref"), col("temp_coeff_per_k"), t_arr, col("t_ref_k"), col("degradation_per_yr"), age)
-    p_gen = g_n * col("array_area_m2") * col("packing") * eta
+        earth = power.earth_load_on_array_w_m2(col("array_absorptance"), col("array_emissivity"), bp.array_view_factor[:, None], irr, cosz)
+        eps_sum = 2.0 * col("array_emissivity")
+        t_q = power.array_temperature_k(g_n, eta_aged, col("array_absorptance"), eps_sum, earth)
+        eta = power.cell_efficiency(eta_aged, gamma, t_q, t_ref)
+        t_q = power.array_temperature_k(g_n, eta, col("array_absorptance"), eps_sum, earth)
+        t_arr = np.where(computed[:, None], t_q, bp.array_temp_k[:, None])
+    else:
+        t_arr = np.broadcast_to(bp.array_temp_k[:, None], g_n.shape)
+    eta = power.cell_efficiency(eta_aged, gamma, t_arr, t_ref)
+    p_gen = g_n * (col("array_area_m2") * col("packing")) * eta
     q_env = col("radiator_area_m2") * thermal.absorbed_w_m2(
         col("absorptance"), col("ir_absorptance"), col("sides"), col("sun_view"), bp.view_factor[:, None], irr, illum, cosz
     )
@@ -200,59 +241,67 @@ def advance(
     p = bp.p
     p_gen, q_env, t_arr = chunk_inputs(bp, geo)
     n, n_t = p_gen.shape
+    s = tot.sums
+    _accumulate(s["gen"], p_gen)
+    _accumulate(s["env_heat"], q_env)
+    p_gen_t = np.ascontiguousarray(p_gen.T)  # rows are time steps: contiguous per-step vectors
+    q_env_t = np.ascontiguousarray(q_env.T)
     dt = step_s
-    k = p["sides"] * p["radiator_area_m2"] * p["emissivity"] * thermal.SIGMA
-    k = np.maximum(k, 1e-30)
+    k = np.maximum(p["sides"] * p["radiator_area_m2"] * p["emissivity"] * thermal.SIGMA, 1e-30)
     c = p["capacitance_j_k"] / dt
-    tmax, tmin = p["t_max_k"], p["t_min_k"]
+    tmax = p["t_max_k"]
     thot = tmax - p["hysteresis_k"]
-    heat_max = thermal.heat_for_temperature_w(0.0, tmax, k, c)  # + (-c T0) per step
+    heat_max = thermal.heat_for_temperature_w(0.0, tmax, k, c)  # minus c T0 gives the step's budget
     heat_hot = thermal.heat_for_temperature_w(0.0, thot, k, c)
-    heat_min = thermal.heat_for_temperature_w(0.0, tmin, k, c)
+    heat_min = thermal.heat_for_temperature_w(0.0, p["t_min_k"], k, c)
     target = p["n_acc"] * p["p_acc_w"] * p["utilisation"]
     bus_w, heater_max = p["bus_w"], p["heater_w"]
     e_min = p["soc_min"] * p["capacity_j"]
     e_max = p["soc_max"] * p["capacity_j"]
     eta_c, eta_d = p["eta_charge"], p["eta_discharge"]
-    s = tot.sums
     t_k, e_j, hot = state.t_k, state.e_j, state.hot
+    s_bus, s_heater, s_comp, s_charge, s_fb, s_req = (s[key] for key in ("bus", "heater", "compute", "charge", "from_battery", "req"))
+    e_lo, t_lo, t_hi = tot.e_min_j, tot.t_min_k, tot.t_max_k
     for j in range(n_t):
-        pg = p_gen[:, j]
-        base = q_env[:, j] + bus_w
+        qe = q_env_t[j]
         ct0 = c * t_k
-        cap = np.where(hot, heat_hot, heat_max) - ct0 - base
-        req = np.minimum(target, np.maximum(cap, 0.0))
-        heat_req = np.clip(heat_min - ct0 - base - req, 0.0, heater_max)
+        base = ct0 + qe
+        base += bus_w
+        cap = np.where(hot, heat_hot, heat_max)
+        cap -= base
+        np.maximum(cap, 0.0, out=cap)
+        req = np.minimum(target, cap)
+        heat_req = heat_min - base
+        heat_req -= req
+        np.maximum(heat_req, 0.0, out=heat_req)
+        np.minimum(heat_req, heater_max, out=heat_req)
         bus, heater, comp, from_batt, charge, curt, e_j, loss = power.serve_loads(
-            pg, bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt
+            p_gen_t[j], bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt
         )
-        heat = q_env[:, j] + bus + heater + comp + loss
+        heat = qe + bus
+        heat += heater
+        heat += comp
+        heat += loss
         t_k = thermal.implicit_step(t_k, heat, k, c)
         hot = np.where(hot, t_k >= thot, req < target)
-        s["gen"] += pg
-        s["load"] += bus + heater + comp
-        s["compute"] += comp
-        s["curtailed"] += curt
-        s["bus_unmet"] += bus_w - bus
-        s["heater"] += heater
-        s["loss"] += loss
-        s["charge"] += charge
-        s["from_battery"] += from_batt
-        s["target"] += target
-        s["thr_thermal"] += target - req
-        s["thr_power"] += req - comp
-        s["env_heat"] += q_env[:, j]
-        np.minimum(tot.e_min_j, e_j, out=tot.e_min_j)
-        np.minimum(tot.t_min_k, t_k, out=tot.t_min_k)
-        np.maximum(tot.t_max_k, t_k, out=tot.t_max_k)
+        s_bus += bus
+        s_heater += heater
+        s_comp += comp
+        s_charge += charge
+        s_fb += from_batt
+        s_req += req
+        np.minimum(e_lo, e_j, out=e_lo)
+        np.minimum(t_lo, t_k, out=t_lo)
+        np.maximum(t_hi, t_k, out=t_hi)
         if record_stride and records is not None and (k0 + j) % record_stride == 0:
             code = np.where(req < target, THROTTLE_THERMAL, np.where(comp < req, THROTTLE_POWER, THROTTLE_NONE)).astype(np.int8)
+            full = p["n_acc"] * p["p_acc_w"]
             records.append({
                 "step": np.full(n, k0 + j, np.int64),
                 "satellite": np.arange(bp.start, bp.start + n, dtype=np.int64),
                 "illumination": np.nan_to_num(geo.illumination[:, j], nan=0.0),
-                "array_temp_k": t_arr[:, j].copy(),
-                "p_gen_w": pg.copy(),
+                "array_temp_k": np.array(t_arr[:, j]),
+                "p_gen_w": p_gen_t[j].copy(),
                 "p_load_w": bus + heater + comp,
                 "p_compute_w": comp,
                 "p_heater_w": heater,
@@ -260,7 +309,7 @@ def advance(
                 "p_battery_w": from_batt - charge,
                 "soc": np.divide(e_j, p["capacity_j"], out=np.zeros(n), where=p["capacity_j"] > 0),
                 "t_k": t_k.copy(),
-                "utilisation": np.divide(comp, p["n_acc"] * p["p_acc_w"], out=np.zeros(n), where=p["n_acc"] * p["p_acc_w"] > 0),
+                "utilisation": np.divide(comp, full, out=np.zeros(n), where=full > 0),
                 "throttle": code,
             })
     state.t_k, state.e_j, state.hot = t_k, e_j, hot

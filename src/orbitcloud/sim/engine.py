@@ -256,6 +256,7 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
     illum_sum = n_lit + partial_sum
     out = _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_in, last_in)
     if bus is not None:
+        bus_tot.finalize(bus)
         out.bus = bus_tot
         if records:
             out.records = {key: np.concatenate([r[key] for r in records]) for key in records[0]}
