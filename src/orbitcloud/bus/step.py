@@ -178,12 +178,15 @@ class BusTotals:
         }
 
 
-def _accumulate(total: np.ndarray, values: np.ndarray) -> None:
-    """Add the rows of ``values`` (n, T) to ``total`` (n,) one time step after another (sequentially,
-    so the result does not depend on how the run is cut into chunks)."""
-    buf = values.copy()
-    buf[:, 0] += total
-    total[:] = np.add.accumulate(buf, axis=1)[:, -1]
+#: Time steps per group when computing the state-independent inputs (keeps them in cache).
+_COLS = 16
+
+
+def _accumulate_rows(total: np.ndarray, values_t: np.ndarray) -> None:
+    """Add the time-major ``values_t`` (T, n) to ``total`` (n,) one step after another, so the sum
+    does not depend on how the run is cut into chunks."""
+    for row in values_t:
+        total += row
 
 
 @dataclasses.dataclass
@@ -195,7 +198,14 @@ class Geometry:
     cos_zenith: np.ndarray  # r_hat . s_hat (cosine of the Sun's zenith angle below the satellite)
     cos_incidence: np.ndarray | None  # None: every satellite tracks the Sun (cos = 1)
     t_s: np.ndarray  # (T,) seconds from the run start
-    age_start_yr: float = 0.0
+
+    def columns(self, a: int, b: int) -> "Geometry":
+        """The time steps a .. b - 1 of the chunk."""
+        return Geometry(
+            illumination=self.illumination[:, a:b], irradiance_w_m2=self.irradiance_w_m2[a:b],
+            cos_zenith=self.cos_zenith[:, a:b], cos_incidence=None if self.cos_incidence is None else self.cos_incidence[:, a:b],
+            t_s=self.t_s[a:b],
+        )
 
 
 def chunk_inputs(bp: BusParams, geo: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,13 +249,22 @@ def advance(
 ) -> None:
     """Advance ``state`` through one chunk and add to ``tot`` (both modified in place)."""
     p = bp.p
-    p_gen, q_env, t_arr = chunk_inputs(bp, geo)
-    n, n_t = p_gen.shape
+    n, n_t = geo.illumination.shape
+    # state-independent inputs in column groups that stay in cache; stored time-major so that each
+    # step reads contiguous vectors
+    p_gen_t = np.empty((n_t, n))
+    q_env_t = np.empty((n_t, n))
+    t_arr_t = np.empty((n_t, n)) if record_stride else None
+    for a in range(0, n_t, _COLS):
+        b = min(n_t, a + _COLS)
+        g, qe, ta = chunk_inputs(bp, geo.columns(a, b))
+        p_gen_t[a:b] = g.T
+        q_env_t[a:b] = qe.T
+        if t_arr_t is not None:
+            t_arr_t[a:b] = ta.T
     s = tot.sums
-    _accumulate(s["gen"], p_gen)
-    _accumulate(s["env_heat"], q_env)
-    p_gen_t = np.ascontiguousarray(p_gen.T)  # rows are time steps: contiguous per-step vectors
-    q_env_t = np.ascontiguousarray(q_env.T)
+    _accumulate_rows(s["gen"], p_gen_t)
+    _accumulate_rows(s["env_heat"], q_env_t)
     dt = step_s
     k = np.maximum(p["sides"] * p["radiator_area_m2"] * p["emissivity"] * thermal.SIGMA, 1e-30)
     c = p["capacitance_j_k"] / dt
@@ -262,28 +281,35 @@ def advance(
     t_k, e_j, hot = state.t_k, state.e_j, state.hot
     s_bus, s_heater, s_comp, s_charge, s_fb, s_req = (s[key] for key in ("bus", "heater", "compute", "charge", "from_battery", "req"))
     e_lo, t_lo, t_hi = tot.e_min_j, tot.t_min_k, tot.t_max_k
+    hot_drop = heat_max - heat_hot  # the latch lowers the cap by this much
+    ct0 = np.empty(n)
+    base = np.empty(n)
+    cap = np.empty(n)
+    heat_req = np.empty(n)
+    heat = np.empty(n)
     for j in range(n_t):
         qe = q_env_t[j]
-        ct0 = c * t_k
-        base = ct0 + qe
+        np.multiply(c, t_k, out=ct0)
+        np.add(ct0, qe, out=base)
         base += bus_w
-        cap = np.where(hot, heat_hot, heat_max)
+        np.multiply(hot, hot_drop, out=cap)
+        np.subtract(heat_max, cap, out=cap)
         cap -= base
         np.maximum(cap, 0.0, out=cap)
         req = np.minimum(target, cap)
-        heat_req = heat_min - base
+        np.subtract(heat_min, base, out=heat_req)
         heat_req -= req
         np.maximum(heat_req, 0.0, out=heat_req)
         np.minimum(heat_req, heater_max, out=heat_req)
         bus, heater, comp, from_batt, charge, curt, e_j, loss = power.serve_loads(
             p_gen_t[j], bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt
         )
-        heat = qe + bus
+        np.add(qe, bus, out=heat)
         heat += heater
         heat += comp
         heat += loss
         t_k = thermal.implicit_step(t_k, heat, k, c)
-        hot = np.where(hot, t_k >= thot, req < target)
+        hot = (hot & (t_k >= thot)) | (~hot & (req < target))
         s_bus += bus
         s_heater += heater
         s_comp += comp
@@ -300,7 +326,7 @@ def advance(
                 "step": np.full(n, k0 + j, np.int64),
                 "satellite": np.arange(bp.start, bp.start + n, dtype=np.int64),
                 "illumination": np.nan_to_num(geo.illumination[:, j], nan=0.0),
-                "array_temp_k": np.array(t_arr[:, j]),
+                "array_temp_k": t_arr_t[j].copy(),
                 "p_gen_w": p_gen_t[j].copy(),
                 "p_load_w": bus + heater + comp,
                 "p_compute_w": comp,

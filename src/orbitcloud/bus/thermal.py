@@ -24,8 +24,10 @@ from orbitcloud.constants import DEEP_SPACE_K, EARTH_ALBEDO, EARTH_OLR_W_M2, STE
 
 SIGMA = STEFAN_BOLTZMANN_W_M2_K4
 T_SPACE4 = DEEP_SPACE_K**4
-#: Newton iterations of the implicit step (enough from the bracketing start for steps up to a day; see tests).
+#: Newton iterations of the implicit step (enough from the bracketing start for steps up to a day; see
+#: tests): every element takes FIRST_ITERS; those not yet converged take the rest.
 NEWTON_ITERS = 8
+FIRST_ITERS = 3
 
 
 def earth_view_factor(r_over_re, orientation: str = "edge") -> np.ndarray:
@@ -92,24 +94,46 @@ def heat_for_temperature_w(t0_k, t1_k, k_w_k4, c_over_dt_w_k):
     return c_over_dt_w_k * (t1 - t0_k) + k_w_k4 * (t2 * t2 - T_SPACE4)
 
 
+def _newton(t, t0, q, k, c, iters):
+    """``iters`` Newton iterations on f(T) = c (T - T0) + k (T^4 - Ts^4) - Q; returns (T, last correction)."""
+    corr = np.zeros_like(t)
+    for _ in range(iters):
+        t2 = t * t
+        corr = (c * (t - t0) + k * (t2 * t2 - T_SPACE4) - q) / (c + 4.0 * k * t2 * t)
+        t = t - corr
+    return t, corr
+
+
 def implicit_step(t0_k, heat_w, k_w_k4, c_over_dt_w_k, out=None):
     """One backward-Euler step of ``C dT/dt = Q - k (T^4 - T_space^4)``: solve for T1.
 
     ``f(T) = c (T - T0) + k (T^4 - Ts^4) - Q`` is increasing and convex for T > 0, so Newton's method
-    from a start with f >= 0 decreases monotonically to the root. Start: T0 when cooling (f(T0) >= 0);
-    when heating the smaller of the explicit-Euler value and the equilibrium temperature (both have
-    f >= 0). Fixed iteration count keeps the result independent of array shape.
+    from a start with f >= 0 decreases monotonically to the root. Start: the smallest of these upper
+    bounds (each has f >= 0): T0 when cooling (f(T0) >= 0); when heating the explicit-Euler value and
+    the equilibrium temperature; always ``R / c`` and ``(R / k)^(1/4)`` with ``R = c T0 + k Ts^4 + Q``
+    (the roots of the linear and the quartic term alone). As the root T* satisfies
+    ``max(c T*, k T*^4) >= R / 2``, the start is within a factor 2 of T* whatever the step, so
+    ``NEWTON_ITERS`` iterations reach machine precision for any step and temperature (without the
+    last two bounds, cooling with a large step, e.g. 1,000 K -> 6 K in a day-long step of a light
+    node, needs ~20 iterations). Fixed iteration count keeps the result independent of array shape.
     """
     t0 = np.asarray(t0_k, dtype=np.float64)
     q = np.asarray(heat_w, dtype=np.float64)
+    k, c = k_w_k4, c_over_dt_w_k
     t0sq = t0 * t0
-    excess = q - k_w_k4 * (t0sq * t0sq - T_SPACE4)  # net heating rate at T0
-    explicit = t0 + excess / c_over_dt_w_k
-    t = np.where(excess > 0.0, np.minimum(explicit, equilibrium_temperature_k(q, k_w_k4)), t0)
-    for _ in range(NEWTON_ITERS):
-        t2 = t * t
-        f = c_over_dt_w_k * (t - t0) + k_w_k4 * (t2 * t2 - T_SPACE4) - q
-        t = t - f / (c_over_dt_w_k + 4.0 * k_w_k4 * t2 * t)
+    excess = q - k * (t0sq * t0sq - T_SPACE4)  # net heating rate at T0
+    # heating: min(explicit Euler, T_eq); cooling: T0 (then explicit <= T0 <= max(T_eq, T0))
+    t = np.minimum(t0 + np.maximum(excess, 0.0) / c, np.maximum(equilibrium_temperature_k(q, k), t0))
+    r = c * t0 + k * T_SPACE4 + np.maximum(q, 0.0)
+    t = np.minimum(t, np.minimum(r / c, np.sqrt(np.sqrt(r / k))))
+    t, corr = _newton(t, t0, q, k, c, FIRST_ITERS)
+    # Elements whose last correction was not negligible take the remaining iterations. The decision
+    # is per element, so a satellite's result does not depend on which others share the array.
+    more = np.abs(corr) > 1e-9 * t
+    if np.any(more):
+        idx = np.nonzero(more)
+        pick = lambda a: np.broadcast_to(a, t.shape)[idx]  # noqa: E731
+        t[idx], _ = _newton(t[idx], pick(t0), pick(q), pick(k), pick(c), NEWTON_ITERS - FIRST_ITERS)
     if out is not None:
         out[...] = t
         return out
