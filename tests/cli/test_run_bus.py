@@ -96,3 +96,37 @@ def test_table_output_shows_bus(capsys):
     code, out, _ = _run(capsys, "run", "starcloud-1", "--duration", "3h")
     assert code == 0
     assert "bus: power, thermal, compute" in out
+
+
+UNDERSIZED = """
+name: undersized
+epoch: 2026-03-20T00:00:00Z
+duration: 6h
+step: 60s
+constellation:
+  - kind: sso
+    name: hot
+    altitude_km: 650
+    ltan: "18:00"
+    sats_per_plane: 2
+    hardware:
+      base: starcloud-1
+      radiator: {area_m2: 0.3}
+"""
+
+
+def test_design_that_does_not_close_is_a_finding(capsys, tmp_path):
+    path = tmp_path / "undersized.yaml"
+    path.write_text(UNDERSIZED)
+    code, out, _ = _run(capsys, "run", str(path), "--json")
+    assert code == 0
+    bus = json.loads(out)["shells"][0]["bus"]
+    assert any(f.startswith("radiator too small") for f in bus["findings"])
+    assert bus["throttled_fraction_thermal"] > 0.3
+    # the finding's sustainable fraction matches what the run could deliver once settled (dawn-dusk:
+    # always sunlit in March), within a few percent
+    frac = float(bus["findings"][0].split("holds ")[1].split("%")[0]) / 100
+    assert bus["compute_delivered_fraction"] == pytest.approx(frac, abs=0.1)
+    assert bus["temperature_max_c"] <= bus["temperature_limit_c"] + 0.5
+    code, out, _ = _run(capsys, "run", str(path))
+    assert code == 0 and "finding" in out and "radiator too small" in out
