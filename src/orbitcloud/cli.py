@@ -53,13 +53,14 @@ def run(
     workers: Optional[int] = typer.Option(None, help="Worker processes (default: all cores)."),
     eclipses: bool = typer.Option(True, "--eclipses/--no-eclipses", help="Write eclipses.csv with --out."),
     record: Optional[str] = typer.Option(None, help="With --out: write timeseries.parquet, the bus state of every satellite every RECORD (e.g. 10min)."),
+    bus: bool = typer.Option(True, "--bus/--no-bus", help="Simulate power, battery and temperature of shells with hardware (--no-bus: orbits and sunlight only, faster)."),
 ) -> None:
     """Simulate a scenario: orbits, sunlight and eclipses for every satellite."""
     from orbitcloud.job import JobOptions, run_scenario
 
     opts = JobOptions(
         start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers, eclipses=eclipses,
-        record=record,
+        record=record, bus=bus,
     )
     from rich.console import Console
 

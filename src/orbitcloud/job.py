@@ -38,6 +38,7 @@ class JobOptions:
     workers: int | None = None
     eclipses: bool = True
     record: str | None = None  # bus time-series interval (duration text), needs ``out``
+    bus: bool = True  # simulate the power/thermal bus of shells with hardware
 
 
 def _override_duration(text: str, flag: str) -> float:
@@ -84,6 +85,8 @@ def prepare(source: str, opts: JobOptions):
             )
     stride = 0
     if opts.record is not None:
+        if not opts.bus:
+            raise OrbitcloudError("--record: records the bus, which --no-bus turns off")
         if opts.out is None:
             raise OrbitcloudError("--record: needs --out (the time series is written to OUT/timeseries.parquet)")
         record_s = _override_duration(opts.record, "--record")
@@ -133,7 +136,7 @@ def run_scenario(
 
     opts = opts or JobOptions()
     loaded, fleet, spec, start, duration_s = prepare(source, opts)
-    designs = shell_designs(loaded)
+    designs = shell_designs(loaded) if opts.bus else [None] * len(loaded.scenario.constellation)
     bus = bus_params(fleet, designs)
     total = len(fleet) * spec.n_steps
     progress = progress_factory(total) if progress_factory is not None else None
