@@ -86,6 +86,9 @@ def build_bus_params(shell_index: np.ndarray, designs: list[Design | None], r_ov
             table["capacitance_j_k"][i] = 1.0
             table["t_initial_k"][i] = table["t_max_k"][i] = 293.15
             table["eta_charge"][i] = table["eta_discharge"][i] = 1.0
+            # a fixed array temperature: the panel balance would divide 0 by 0 (no emissivity) and
+            # turn every figure of the satellite into NaN
+            temp_s[i] = 293.15
             continue
         has_s[i] = True
         for f in _FIELDS:

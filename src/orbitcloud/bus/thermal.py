@@ -115,7 +115,8 @@ def implicit_step(t0_k, heat_w, k_w_k4, c_over_dt_w_k, out=None):
     ``max(c T*, k T*^4) >= R / 2``, the start is within a factor 2 of T* whatever the step, so
     ``NEWTON_ITERS`` iterations reach machine precision for any step and temperature (without the
     last two bounds, cooling with a large step, e.g. 1,000 K -> 6 K in a day-long step of a light
-    node, needs ~20 iterations). Fixed iteration count keeps the result independent of array shape.
+    node, needs ~20 iterations). The iteration count is decided per element (``FIRST_ITERS``, then the
+    rest where the last correction exceeds 1e-9 T), so the result does not depend on the array shape.
     """
     t0 = np.asarray(t0_k, dtype=np.float64)
     q = np.asarray(heat_w, dtype=np.float64)
@@ -131,9 +132,12 @@ def implicit_step(t0_k, heat_w, k_w_k4, c_over_dt_w_k, out=None):
     # is per element, so a satellite's result does not depend on which others share the array.
     more = np.abs(corr) > 1e-9 * t
     if np.any(more):
-        idx = np.nonzero(more)
-        pick = lambda a: np.broadcast_to(a, t.shape)[idx]  # noqa: E731
+        shape = np.shape(t)
+        t = np.atleast_1d(t)  # a fresh array from _newton (writable); scalar inputs become 1-d here
+        idx = np.nonzero(np.reshape(more, t.shape))
+        pick = lambda a: np.broadcast_to(a, shape).reshape(t.shape)[idx]  # noqa: E731
         t[idx], _ = _newton(t[idx], pick(t0), pick(q), pick(k), pick(c), NEWTON_ITERS - FIRST_ITERS)
+        t = t.reshape(shape)
     if out is not None:
         out[...] = t
         return out
