@@ -59,7 +59,19 @@ def generation_w(irradiance, illumination, cos_incidence, area_m2, packing, eta)
     return irradiance * illumination * np.maximum(cos_incidence, 0.0) * area_m2 * packing * eta
 
 
-def serve_loads(p_gen_w, bus_w, heater_w, compute_w, e_j, e_min_j, e_max_j, eta_charge, eta_discharge, dt_s):
+def battery_coefficients(eta_charge, eta_discharge, dt_s) -> tuple:
+    """Per-satellite constants of :func:`serve_loads` for a step ``dt_s`` (computed once per run)."""
+    return (
+        eta_discharge / dt_s,  # battery energy above the floor -> deliverable power
+        1.0 / (eta_charge * dt_s),  # room in the battery -> array power it can take
+        eta_charge * dt_s,  # charge power -> stored energy
+        dt_s / eta_discharge,  # delivered power -> energy drawn
+        1.0 - eta_charge,  # charge power -> loss
+        1.0 / eta_discharge - 1.0,  # delivered power -> loss
+    )
+
+
+def serve_loads(p_gen_w, bus_w, heater_w, compute_w, e_j, e_min_j, e_max_j, eta_charge, eta_discharge, dt_s, coef=None):
     """One step of the power policy; every argument broadcasts (arrays over satellites).
 
     Returns ``(bus_w, heater_w, compute_w, from_battery_w, charge_w, curtailed_w, e_new_j, loss_w)``
@@ -67,21 +79,24 @@ def serve_loads(p_gen_w, bus_w, heater_w, compute_w, e_j, e_min_j, e_max_j, eta_
     delivers to loads and ``loss_w`` the charge/discharge losses (heat). Energy is conserved exactly:
     ``p_gen - curtailed = loads - from_battery + charge`` and
     ``(e_new - e) / dt = charge * eta_c - from_battery / eta_d``.
+    ``coef`` may pass :func:`battery_coefficients` precomputed (the time loop does).
     """
-    battery_w = np.maximum(e_j - e_min_j, 0.0) * eta_discharge / dt_s
-    supply = p_gen_w + battery_w
+    if coef is None:
+        coef = battery_coefficients(eta_charge, eta_discharge, dt_s)
+    deliver, take, store, draw, loss_c, loss_d = coef
+    supply = np.maximum(e_j - e_min_j, 0.0) * deliver + p_gen_w
     bus = np.minimum(bus_w, supply)
     rest = supply - bus
     heater = np.minimum(heater_w, rest)
-    rest = rest - heater
-    compute = np.minimum(compute_w, np.maximum(rest, 0.0))
-    load = bus + heater + compute
+    rest -= heater  # >= 0: heater <= rest
+    compute = np.minimum(compute_w, rest)
+    load = bus + heater
+    load += compute
     from_gen = np.minimum(load, p_gen_w)
     from_batt = load - from_gen
     surplus = p_gen_w - from_gen
-    room_w = np.maximum(e_max_j - e_j, 0.0) / (eta_charge * dt_s)
-    charge = np.minimum(surplus, room_w)
+    charge = np.minimum(surplus, np.maximum(e_max_j - e_j, 0.0) * take)
     curtailed = surplus - charge
-    e_new = e_j + (charge * eta_charge - from_batt / eta_discharge) * dt_s
-    loss = charge * (1.0 - eta_charge) + from_batt * (1.0 / eta_discharge - 1.0)
+    e_new = e_j + (charge * store - from_batt * draw)
+    loss = charge * loss_c + from_batt * loss_d
     return bus, heater, compute, from_batt, charge, curtailed, e_new, loss

@@ -216,15 +216,15 @@ def chunk_inputs(bp: BusParams, geo: Geometry) -> tuple[np.ndarray, np.ndarray, 
 
     The array temperature is the quasi-steady value with the efficiency's own temperature
     dependence resolved by one fixed-point pass (the second pass changes eta by < 0.05 %).
+    Geometry must be finite (the engine sets illumination and cos z to 0 where a position failed).
     """
     p = bp.p
     col = lambda name: p[name][:, None]  # noqa: E731
     irr = geo.irradiance_w_m2[None, :]
-    illum = np.nan_to_num(geo.illumination, nan=0.0)
-    cosz = np.nan_to_num(geo.cos_zenith, nan=0.0)
-    g_n = irr * illum
+    cosz = geo.cos_zenith
+    g_n = irr * geo.illumination
     if geo.cos_incidence is not None:
-        g_n *= np.maximum(np.nan_to_num(geo.cos_incidence, nan=0.0), 0.0)
+        g_n *= np.maximum(geo.cos_incidence, 0.0)
     age = col("age_yr") + geo.t_s[None, :] / power.SECONDS_PER_YEAR
     eta_aged = col("eta_ref") * np.exp(age * np.log1p(-col("degradation_per_yr")))  # eta_ref (1 - d)^age
     gamma, t_ref = col("temp_coeff_per_k"), col("t_ref_k")
@@ -234,14 +234,15 @@ def chunk_inputs(bp: BusParams, geo: Geometry) -> tuple[np.ndarray, np.ndarray, 
         eps_sum = 2.0 * col("array_emissivity")
         t_q = power.array_temperature_k(g_n, eta_aged, col("array_absorptance"), eps_sum, earth)
         eta = power.cell_efficiency(eta_aged, gamma, t_q, t_ref)
-        t_q = power.array_temperature_k(g_n, eta, col("array_absorptance"), eps_sum, earth)
-        t_arr = np.where(computed[:, None], t_q, bp.array_temp_k[:, None])
+        t_arr = power.array_temperature_k(g_n, eta, col("array_absorptance"), eps_sum, earth)
+        if not computed.all():
+            t_arr = np.where(computed[:, None], t_arr, bp.array_temp_k[:, None])
     else:
         t_arr = np.broadcast_to(bp.array_temp_k[:, None], g_n.shape)
     eta = power.cell_efficiency(eta_aged, gamma, t_arr, t_ref)
     p_gen = g_n * (col("array_area_m2") * col("packing")) * eta
     q_env = col("radiator_area_m2") * thermal.absorbed_w_m2(
-        col("absorptance"), col("ir_absorptance"), col("sides"), col("sun_view"), bp.view_factor[:, None], irr, illum, cosz
+        col("absorptance"), col("ir_absorptance"), col("sides"), col("sun_view"), bp.view_factor[:, None], irr, geo.illumination, cosz
     )
     return p_gen, q_env, t_arr
 
@@ -281,6 +282,7 @@ def advance(
     e_min = p["soc_min"] * p["capacity_j"]
     e_max = p["soc_max"] * p["capacity_j"]
     eta_c, eta_d = p["eta_charge"], p["eta_discharge"]
+    coef = power.battery_coefficients(eta_c, eta_d, dt)
     t_k, e_j, hot = state.t_k, state.e_j, state.hot
     s_bus, s_heater, s_comp, s_charge, s_fb, s_req = (s[key] for key in ("bus", "heater", "compute", "charge", "from_battery", "req"))
     e_lo, t_lo, t_hi = tot.e_min_j, tot.t_min_k, tot.t_max_k
@@ -305,7 +307,7 @@ def advance(
         np.maximum(heat_req, 0.0, out=heat_req)
         np.minimum(heat_req, heater_max, out=heat_req)
         bus, heater, comp, from_batt, charge, curt, e_j, loss = power.serve_loads(
-            p_gen_t[j], bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt
+            p_gen_t[j], bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt, coef
         )
         np.add(qe, bus, out=heat)
         heat += heater
@@ -328,7 +330,7 @@ def advance(
             records.append({
                 "step": np.full(n, k0 + j, np.int64),
                 "satellite": np.arange(bp.start, bp.start + n, dtype=np.int64),
-                "illumination": np.nan_to_num(geo.illumination[:, j], nan=0.0),
+                "illumination": geo.illumination[:, j].copy(),
                 "array_temp_k": t_arr_t[j].copy(),
                 "p_gen_w": p_gen_t[j].copy(),
                 "p_load_w": bus + heater + comp,

@@ -94,24 +94,25 @@ def heat_for_temperature_w(t0_k, t1_k, k_w_k4, c_over_dt_w_k):
     return c_over_dt_w_k * (t1 - t0_k) + k_w_k4 * (t2 * t2 - T_SPACE4)
 
 
-def _newton(t, t0, q, k, c, iters):
-    """``iters`` Newton iterations on f(T) = c (T - T0) + k (T^4 - Ts^4) - Q; returns (T, last correction)."""
-    corr = np.zeros_like(t)
+def _newton(t, b, k3, k4, c, iters):
+    """``iters`` Newton iterations on f(T) = c T + k T^4 - b, written as T <- (3 k T^4 + b) / (c + 4 k T^3)
+    (``k3`` = 3k, ``k4`` = 4k); returns (T, last change)."""
+    prev = t
     for _ in range(iters):
+        prev = t
         t2 = t * t
-        corr = (c * (t - t0) + k * (t2 * t2 - T_SPACE4) - q) / (c + 4.0 * k * t2 * t)
-        t = t - corr
-    return t, corr
+        t = (k3 * (t2 * t2) + b) / (k4 * (t2 * t) + c)
+    return t, t - prev
 
 
 def implicit_step(t0_k, heat_w, k_w_k4, c_over_dt_w_k, out=None):
     """One backward-Euler step of ``C dT/dt = Q - k (T^4 - T_space^4)``: solve for T1.
 
     ``f(T) = c (T - T0) + k (T^4 - Ts^4) - Q`` is increasing and convex for T > 0, so Newton's method
-    from a start with f >= 0 decreases monotonically to the root. Start: the smallest of these upper
-    bounds (each has f >= 0): T0 when cooling (f(T0) >= 0); when heating the explicit-Euler value and
-    the equilibrium temperature; always ``R / c`` and ``(R / k)^(1/4)`` with ``R = c T0 + k Ts^4 + Q``
-    (the roots of the linear and the quartic term alone). As the root T* satisfies
+    from a start with f >= 0 decreases monotonically to the root. Start: the smaller of two upper
+    bounds (each has f >= 0): T0 when cooling (f(T0) >= 0) or the explicit-Euler value when heating;
+    and ``(R / k)^(1/4)`` with ``R = c T0 + k Ts^4 + max(Q, 0)`` (``R / c``, the root of the linear
+    term alone, is never below the first). As the root T* satisfies
     ``max(c T*, k T*^4) >= R / 2``, the start is within a factor 2 of T* whatever the step, so
     ``NEWTON_ITERS`` iterations reach machine precision for any step and temperature (without the
     last two bounds, cooling with a large step, e.g. 1,000 K -> 6 K in a day-long step of a light
@@ -121,22 +122,25 @@ def implicit_step(t0_k, heat_w, k_w_k4, c_over_dt_w_k, out=None):
     t0 = np.asarray(t0_k, dtype=np.float64)
     q = np.asarray(heat_w, dtype=np.float64)
     k, c = k_w_k4, c_over_dt_w_k
+    q_s = q + k * T_SPACE4
+    ct0 = c * t0
     t0sq = t0 * t0
-    excess = q - k * (t0sq * t0sq - T_SPACE4)  # net heating rate at T0
-    # heating: min(explicit Euler, T_eq); cooling: T0 (then explicit <= T0 <= max(T_eq, T0))
-    t = np.minimum(t0 + np.maximum(excess, 0.0) / c, np.maximum(equilibrium_temperature_k(q, k), t0))
-    r = c * t0 + k * T_SPACE4 + np.maximum(q, 0.0)
-    t = np.minimum(t, np.minimum(r / c, np.sqrt(np.sqrt(r / k))))
-    t, corr = _newton(t, t0, q, k, c, FIRST_ITERS)
-    # Elements whose last correction was not negligible take the remaining iterations. The decision
-    # is per element, so a satellite's result does not depend on which others share the array.
-    more = np.abs(corr) > 1e-9 * t
+    # explicit Euler when heating, T0 when cooling (f >= 0 at both), capped by (R / k)^(1/4),
+    # R = c T0 + k Ts^4 + max(Q, 0); R / c >= the explicit value, so it needs no separate cap.
+    start = t0 + np.maximum(q_s - k * (t0sq * t0sq), 0.0) / c
+    t = np.minimum(start, np.sqrt(np.sqrt((ct0 + np.maximum(q, 0.0) + k * T_SPACE4) / k)))
+    b = ct0 + q_s
+    k3, k4 = 3.0 * k, 4.0 * k
+    t, change = _newton(t, b, k3, k4, c, FIRST_ITERS)
+    # Elements whose last change was not negligible take the remaining iterations. The decision is
+    # per element, so a satellite's result does not depend on which others share the array.
+    more = np.abs(change) > 1e-9 * t
     if np.any(more):
         shape = np.shape(t)
         t = np.atleast_1d(t)  # a fresh array from _newton (writable); scalar inputs become 1-d here
         idx = np.nonzero(np.reshape(more, t.shape))
         pick = lambda a: np.broadcast_to(a, shape).reshape(t.shape)[idx]  # noqa: E731
-        t[idx], _ = _newton(t[idx], pick(t0), pick(q), pick(k), pick(c), NEWTON_ITERS - FIRST_ITERS)
+        t[idx], _ = _newton(t[idx], pick(b), pick(k3), pick(k4), pick(c), NEWTON_ITERS - FIRST_ITERS)
         t = t.reshape(shape)
     if out is not None:
         out[...] = t

@@ -269,15 +269,15 @@ def _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_value
 
     d_sun = np.sqrt(np.einsum("ij,ij->i", sun_ecef, sun_ecef))
     s_hat = sun_ecef / d_sun[:, None]
-    illum = lit.astype(np.float64)
+    illum = lit.astype(np.float64)  # 0 where SGP4 failed (lit excludes those samples)
     if pen_values is not None:
         illum[idx] = pen_values
-    if ok is not None:
-        illum[~ok] = np.nan
     if r is None:
         r = np.sqrt(x * x + y * y + z * z)
     inv_r = 1.0 / r.astype(np.float64)
     cosz = (x * s_hat[:, 0] + y * s_hat[:, 1] + z * s_hat[:, 2]) * inv_r
+    if ok is not None:
+        cosz[~ok] = 0.0  # no position: no sunlight, no albedo
     cos_inc = None
     codes = bus.pointing
     if np.any(codes != 0):
