@@ -274,8 +274,9 @@ def _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_value
         illum[idx] = pen_values
     if r is None:
         r = np.sqrt(x * x + y * y + z * z)
-    inv_r = 1.0 / r.astype(np.float64)
-    cosz = (x * s_hat[:, 0] + y * s_hat[:, 1] + z * s_hat[:, 2]) * inv_r
+    s_x = s_hat.astype(x.dtype)  # float32 positions (fast mode): cos z to ~1e-7, computed in float32
+    cosz = ((x * s_x[:, 0] + y * s_x[:, 1] + z * s_x[:, 2]) / r).astype(np.float64)
+    inv_r = 1.0 / r
     if ok is not None:
         cosz[~ok] = 0.0  # no position: no sunlight, no albedo
     cos_inc = None
