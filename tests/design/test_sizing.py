@@ -290,3 +290,12 @@ def test_bad_yaml_key_names_file_and_key(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert str(cfg) in err and "lifetime_yr" in err and "forever" in err
+
+
+def test_duplicate_yaml_key_is_refused(tmp_path, capsys):
+    path = tmp_path / "dup.yaml"
+    path.write_text("it_power_w: 1e6\nit_power_w: 2e6\naltitude_km: 650\n")
+    code = main(["size", str(path), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == f"orbitcloud: error: {path}:2: YAML syntax error: duplicate key 'it_power_w'\n"

@@ -314,8 +314,10 @@ def load_inputs(config: str | Path | None = None, overrides: dict[str, Any] | No
         if path.is_dir():
             raise OrbitcloudError(f"{config}: is a directory, expected a sizing YAML file")
         try:
+            from orbitcloud.scenario.load import _StrictLoader  # duplicate keys are refused
+
             text = path.read_text("utf-8")
-            document = yaml.safe_load(text)
+            document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{config}:{mark.line + 1}" if mark is not None else str(config)
