@@ -153,7 +153,7 @@ def _print_bus(console, summary: dict) -> None:
     rows = [s for s in summary["shells"] if s.get("bus")]
     if not rows:
         return
-    table = Table(title="bus: power, thermal, compute", title_justify="left")
+    table = Table(title="bus: power, thermal, compute (thr P/T: throttled by power / by temperature)", title_justify="left")
     for col in ("shell", "gen MWh", "used MWh", "curtail", "compute", "thr P/T", "SOC min", "T °C"):
         table.add_column(col, justify="left" if col == "shell" else "right")
     pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"  # noqa: E731
@@ -164,7 +164,8 @@ def _print_bus(console, summary: dict) -> None:
         table.add_row(
             s["name"], f"{gen / 3.6e9:.4g}", f"{(b['energy_used_j'] or 0) / 3.6e9:.4g}",
             pct((b["energy_curtailed_j"] or 0) / gen if gen else None), pct(b["compute_delivered_fraction"]),
-            f"{pct(b['throttled_fraction_power'])}/{pct(b['throttled_fraction_thermal'])}", pct(b["soc_min"]),
+            "-" if b["throttled_fraction_power"] is None else f"{100 * b['throttled_fraction_power']:.0f}/{100 * b['throttled_fraction_thermal']:.0f}%",
+            pct(b["soc_min"]),
             f"{_fmt(b['temperature_min_c'], '', 2)}..{_fmt(b['temperature_max_c'], '', 2)}",
         )
         findings += [f"{s['name']}: {f}" for f in b["findings"]]
