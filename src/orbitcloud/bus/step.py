@@ -247,11 +247,73 @@ def chunk_inputs(bp: BusParams, geo: Geometry) -> tuple[np.ndarray, np.ndarray, 
     return p_gen, q_env, t_arr
 
 
+def _kernel():
+    """The compiled step loop (:mod:`orbitcloud.bus.kernel`), or None when numba is not importable."""
+    global _KERNEL
+    if _KERNEL is False:
+        try:
+            from orbitcloud.bus.kernel import step_chunk
+        except ImportError:  # pragma: no cover - numba is a dependency; the NumPy loop is the fallback
+            step_chunk = None
+        _KERNEL = step_chunk
+    return _KERNEL
+
+
+_KERNEL = False
+
+
+def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
+                      heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef) -> None:
+    p = bp.p
+    n_t, n = p_gen_t.shape
+    steps = np.arange(k0, k0 + n_t)
+    rec_rows = np.full(n_t, -1, np.int64)
+    if record_stride and records is not None:
+        sel = np.nonzero(steps % record_stride == 0)[0]
+        rec_rows[sel] = np.arange(sel.size)
+    else:
+        sel = np.zeros(0, np.int64)
+    rec = np.zeros((8, sel.size, n))
+    s = tot.sums
+    f64 = lambda a: np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), (n,)))  # noqa: E731
+    deliver, take, store, draw, loss_c, loss_d = (f64(x) for x in coef)
+    _kernel()(
+        p_gen_t, q_env_t, f64(c), f64(k), f64(heat_max), f64(heat_hot), f64(heat_min), f64(thot), f64(target),
+        f64(p["bus_w"]), f64(p["heater_w"]), f64(e_min), f64(e_max), deliver, take, store, draw, loss_c, loss_d,
+        state.t_k, state.e_j, state.hot, s["bus"], s["heater"], s["compute"], s["charge"], s["from_battery"], s["req"],
+        tot.e_min_j, tot.t_min_k, tot.t_max_k, rec_rows, rec,
+    )
+    tot.t_final_k, tot.e_final_j = state.t_k, state.e_j
+    tot.steps += n_t
+    full = p["n_acc"] * p["p_acc_w"]
+    for r, j in enumerate(sel):
+        records.append({
+            "step": np.full(n, k0 + j, np.int64),
+            "satellite": np.arange(bp.start, bp.start + n, dtype=np.int64),
+            "illumination": geo.illumination[:, j].copy(),
+            "array_temp_k": t_arr_t[j].copy(),
+            "p_gen_w": p_gen_t[j].copy(),
+            "p_load_w": rec[0, r].copy(),
+            "p_compute_w": rec[1, r].copy(),
+            "p_heater_w": rec[2, r].copy(),
+            "p_curtailed_w": rec[3, r].copy(),
+            "p_battery_w": rec[4, r].copy(),
+            "soc": np.divide(rec[5, r], p["capacity_j"], out=np.zeros(n), where=p["capacity_j"] > 0),
+            "t_k": rec[6, r].copy(),
+            "utilisation": np.divide(rec[1, r], full, out=np.zeros(n), where=full > 0),
+            "throttle": rec[7, r].astype(np.int8),
+        })
+
+
 def advance(
     bp: BusParams, state: BusState, tot: BusTotals, geo: Geometry, step_s: float, k0: int,
-    record_stride: int = 0, records: list | None = None,
+    record_stride: int = 0, records: list | None = None, use_kernel: bool | None = None,
 ) -> None:
-    """Advance ``state`` through one chunk and add to ``tot`` (both modified in place)."""
+    """Advance ``state`` through one chunk and add to ``tot`` (both modified in place).
+
+    ``use_kernel``: the compiled loop (default when numba imports) or the NumPy loop (the reference);
+    both give bit-identical results.
+    """
     p = bp.p
     n, n_t = geo.illumination.shape
     # state-independent inputs in column groups that stay in cache; stored time-major so that each
@@ -283,6 +345,12 @@ def advance(
     e_max = p["soc_max"] * p["capacity_j"]
     eta_c, eta_d = p["eta_charge"], p["eta_discharge"]
     coef = power.battery_coefficients(eta_c, eta_d, dt)
+    if use_kernel is None:
+        use_kernel = _kernel() is not None
+    if use_kernel:
+        _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
+                          heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef)
+        return
     t_k, e_j, hot = state.t_k, state.e_j, state.hot
     s_bus, s_heater, s_comp, s_charge, s_fb, s_req = (s[key] for key in ("bus", "heater", "compute", "charge", "from_battery", "req"))
     e_lo, t_lo, t_hi = tot.e_min_j, tot.t_min_k, tot.t_max_k
