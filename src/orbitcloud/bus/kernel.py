@@ -46,15 +46,17 @@ def step_chunk(
     p_gen_t, q_env_t, c, k, heat_max, heat_hot, heat_min, thot, target, bus_w, heater_max,
     e_min, e_max, deliver, take, store, draw, loss_c, loss_d,
     t_k, e_j, hot, s_bus, s_heater, s_comp, s_charge, s_fb, s_req, e_lo, t_lo, t_hi,
-    rec_rows, rec,
+    rec_rows, rec, avail_t,
 ):
     """Advance every satellite through the chunk's steps (arrays (T, n) and (n,); state in place).
 
     ``rec_rows[j]`` >= 0 asks for the values of step j in row ``rec_rows[j]`` of ``rec`` (10, R, n):
     load, compute, heater, curtailed, battery (delivered - charged), energy, temperature,
-    throttle code, and 0/1 spare rows.
+    throttle code. ``avail_t`` (T, n) scales the compute target per step (faults); an empty array
+    means all devices are available.
     """
     n_t, n = p_gen_t.shape
+    scaled = avail_t.shape[0] > 0
     # time outer, satellites inner: the satellites are independent, so the CPU overlaps their
     # divisions and square roots (the time recursion of one satellite is a serial chain)
     for j in range(n_t):
@@ -62,7 +64,7 @@ def step_chunk(
         for i in range(n):
             ci, ki = c[i], k[i]
             hmax = heat_max[i]
-            tgt = target[i]
+            tgt = target[i] * avail_t[j, i] if scaled else target[i]
             bw = bus_w[i]
             t, e, h = t_k[i], e_j[i], hot[i]
             pg = p_gen_t[j, i]

@@ -129,7 +129,7 @@ class BusState:
 #: Sums reported per satellite (powers summed over steps in W x steps; multiply by the step for J).
 SUMS = (
     "gen", "load", "compute", "curtailed", "bus_unmet", "heater", "loss", "charge", "from_battery",
-    "target", "thr_thermal", "thr_power", "env_heat",
+    "target", "thr_thermal", "thr_power", "env_heat", "fault_loss",
 )
 #: Sums accumulated step by step (the others follow from these exactly, see ``BusTotals.finalize``).
 _RAW = ("gen", "env_heat", "bus", "heater", "compute", "charge", "from_battery", "req")
@@ -141,7 +141,8 @@ class BusTotals:
 
     During the run ``sums`` holds the raw accumulators (:data:`_RAW`); :meth:`finalize` derives the
     reported ones: load = bus + heater + compute; curtailed = gen - load + from_battery - charge;
-    loss = charge (1 - eta_c) + from_battery (1/eta_d - 1); throttled-thermal = target - req;
+    loss = charge (1 - eta_c) + from_battery (1/eta_d - 1); fault loss = target - target x available;
+    throttled-thermal = target x available - req;
     throttled-power = req - compute.
     """
 
@@ -162,7 +163,10 @@ class BusTotals:
 
     def finalize(self, bp: "BusParams") -> None:
         p, r = bp.p, self.sums
-        target = p["n_acc"] * p["p_acc_w"] * p["utilisation"] * self.steps
+        full = p["n_acc"] * p["p_acc_w"] * p["utilisation"]
+        target = full * self.steps
+        # with faults the compute target of a step is full x available fraction of the devices
+        target_avail = full * r["avail"] if "avail" in r else target
         load = r["bus"] + r["heater"] + r["compute"]
         self.sums = {
             "gen": r["gen"],
@@ -175,7 +179,8 @@ class BusTotals:
             "charge": r["charge"],
             "from_battery": r["from_battery"],
             "target": target,
-            "thr_thermal": np.maximum(target - r["req"], 0.0),
+            "fault_loss": np.maximum(target - target_avail, 0.0),
+            "thr_thermal": np.maximum(target_avail - r["req"], 0.0),
             "thr_power": np.maximum(r["req"] - r["compute"], 0.0),
             "env_heat": r["env_heat"],
         }
@@ -263,7 +268,7 @@ _KERNEL = False
 
 
 def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
-                      heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef) -> None:
+                      heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t) -> None:
     p = bp.p
     n_t, n = p_gen_t.shape
     steps = np.arange(k0, k0 + n_t)
@@ -282,6 +287,7 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
         f64(p["bus_w"]), f64(p["heater_w"]), f64(e_min), f64(e_max), deliver, take, store, draw, loss_c, loss_d,
         state.t_k, state.e_j, state.hot, s["bus"], s["heater"], s["compute"], s["charge"], s["from_battery"], s["req"],
         tot.e_min_j, tot.t_min_k, tot.t_max_k, rec_rows, rec,
+        avail_t if avail_t is not None else np.zeros((0, n)),
     )
     tot.t_final_k, tot.e_final_j = state.t_k, state.e_j
     tot.steps += n_t
@@ -308,11 +314,13 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
 def advance(
     bp: BusParams, state: BusState, tot: BusTotals, geo: Geometry, step_s: float, k0: int,
     record_stride: int = 0, records: list | None = None, use_kernel: bool | None = None,
+    avail_t: np.ndarray | None = None,
 ) -> None:
     """Advance ``state`` through one chunk and add to ``tot`` (both modified in place).
 
     ``use_kernel``: the compiled loop (default when numba imports) or the NumPy loop (the reference);
-    both give bit-identical results.
+    both give bit-identical results. ``avail_t`` (T, n): fraction of each satellite's accelerators
+    available in each step (faults); the compute target of the step is scaled by it.
     """
     p = bp.p
     n, n_t = geo.illumination.shape
@@ -331,6 +339,9 @@ def advance(
     s = tot.sums
     _accumulate_rows(s["gen"], p_gen_t)
     _accumulate_rows(s["env_heat"], q_env_t)
+    if avail_t is not None:
+        s.setdefault("avail", np.zeros(n))
+        _accumulate_rows(s["avail"], avail_t)
     dt = step_s
     k = np.maximum(p["sides"] * p["radiator_area_m2"] * p["emissivity"] * thermal.SIGMA, 1e-30)
     c = p["capacitance_j_k"] / dt
@@ -349,7 +360,7 @@ def advance(
         use_kernel = _kernel() is not None
     if use_kernel:
         _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
-                          heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef)
+                          heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t)
         return
     t_k, e_j, hot = state.t_k, state.e_j, state.hot
     s_bus, s_heater, s_comp, s_charge, s_fb, s_req = (s[key] for key in ("bus", "heater", "compute", "charge", "from_battery", "req"))
@@ -369,7 +380,8 @@ def advance(
         np.subtract(heat_max, cap, out=cap)
         cap -= base
         np.maximum(cap, 0.0, out=cap)
-        req = np.minimum(target, cap)
+        tgt = target if avail_t is None else target * avail_t[j]
+        req = np.minimum(tgt, cap)
         np.subtract(heat_min, base, out=heat_req)
         heat_req -= req
         np.maximum(heat_req, 0.0, out=heat_req)
@@ -382,7 +394,7 @@ def advance(
         heat += comp
         heat += loss
         t_k = thermal.implicit_step(t_k, heat, k, c)
-        hot = (hot & (t_k >= thot)) | (~hot & (req < target))
+        hot = (hot & (t_k >= thot)) | (~hot & (req < tgt))
         s_bus += bus
         s_heater += heater
         s_comp += comp
@@ -393,7 +405,7 @@ def advance(
         np.minimum(t_lo, t_k, out=t_lo)
         np.maximum(t_hi, t_k, out=t_hi)
         if record_stride and records is not None and (k0 + j) % record_stride == 0:
-            code = np.where(req < target, THROTTLE_THERMAL, np.where(comp < req, THROTTLE_POWER, THROTTLE_NONE)).astype(np.int8)
+            code = np.where(req < tgt, THROTTLE_THERMAL, np.where(comp < req, THROTTLE_POWER, THROTTLE_NONE)).astype(np.int8)
             full = p["n_acc"] * p["p_acc_w"]
             records.append({
                 "step": np.full(n, k0 + j, np.int64),

@@ -44,6 +44,9 @@ class ComputeSpec(_Model):
     utilisation: Fraction = 1.0
     power_w: float | None = Field(default=None, ge=0.0)
     mass_kg: float | None = Field(default=None, ge=0.0)
+    spares: Count = Field(default=0, ge=0)
+    spare_delay_s: float = Field(default=3600.0, ge=0.0)
+    faults: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "ComputeSpec":

@@ -226,6 +226,16 @@ KINDS: dict[str, type[_Model]] = {
 REFERENCE_KINDS: dict[str, type[_Model]] = {"sso": SSOOrbit, "circular": CircularOrbit}
 
 
+class Radiation(_Model):
+    """Radiation environment and faults (``docs/radiation.md``, ``docs/faults.md``)."""
+
+    shielding_mm_al: float = Field(default=10.0, ge=0.1, le=100.0)
+    solar: Literal["min", "max"] = "min"
+    gcr_rad_per_yr: float | None = Field(default=None, ge=0.0, le=1000.0)
+    spe: bool = False
+    subsample_s: float = Field(default=60.0, gt=0.0, le=3600.0)
+
+
 def parse_epoch(value: object) -> _dt.datetime:
     if isinstance(value, _dt.datetime):
         out = value
@@ -264,6 +274,7 @@ class Scenario(_Model):
     step: DurationS = 60.0
     seed: Count = 0
     constellation: list[Shell] = Field(min_length=1)
+    radiation: Radiation | None = None
 
     @field_validator("duration")
     @classmethod
