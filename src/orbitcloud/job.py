@@ -39,6 +39,7 @@ class JobOptions:
     eclipses: bool = True
     record: str | None = None  # bus time-series interval (duration text), needs ``out``
     bus: bool = True  # simulate the power/thermal bus of shells with hardware
+    radiation: bool = True  # simulate dose and faults when the scenario has ``radiation:``
 
 
 def _override_duration(text: str, flag: str) -> float:
@@ -115,6 +116,61 @@ def shell_designs(loaded) -> list:
     return out
 
 
+#: The most dose-rate sub-samples per step (a 1-h step at the default 60-s sub-sampling uses 60).
+MAX_SUBSAMPLES = 256
+
+
+def radiation_block(loaded, fleet, designs, step_s: float):
+    """The radiation environment and fault inputs for the fleet, or None without ``radiation:``."""
+    cfg = loaded.scenario.radiation
+    if cfg is None:
+        return None
+    from orbitcloud.environment.radiation import RadiationGrid, RadiationSpec
+    from orbitcloud.errors import ScenarioError
+    from orbitcloud.fleet import mean_altitude_km
+    from orbitcloud.fleet.elements import RADIUS_KM
+    from orbitcloud.ops.faults import FaultModelError, resolve_faults
+    from orbitcloud.sim.engine import RadiationBlock
+
+    kw = dict(shielding_mm_al=cfg.shielding_mm_al, solar=cfg.solar, spe=cfg.spe)
+    if cfg.gcr_rad_per_yr is not None:
+        kw["gcr_rad_per_yr"] = cfg.gcr_rad_per_yr
+    try:
+        rspec = RadiationSpec(**kw)
+    except ValueError as exc:
+        raise ScenarioError(f"{loaded.label}: radiation: {exc}") from None
+    alt = mean_altitude_km(fleet)
+    a_km = alt + RADIUS_KM
+    lo = float(np.min(alt - a_km * fleet.ecco)) - 25.0
+    hi = float(np.max(alt + a_km * fleet.ecco)) + 25.0
+    grid = RadiationGrid.build(max(lo, 100.0), hi, rspec)
+    shells = loaded.scenario.constellation
+    models: list = [None] * len(shells)
+    n_dev = np.zeros(len(shells), np.int64)
+    spares = np.zeros(len(shells), np.int64)
+    delay = np.zeros(len(shells))
+    for idx, shell in enumerate(shells):
+        comp = shell.hardware.compute if shell.hardware is not None else None
+        if comp is None or comp.count == 0:
+            continue
+        try:
+            models[idx] = resolve_faults(comp.accelerator, comp.faults)
+        except FaultModelError as exc:
+            raise ScenarioError(f"{loaded.label}: constellation[{idx}].hardware.compute.faults: {exc}") from None
+        n_dev[idx], spares[idx], delay[idx] = comp.count, comp.spares, comp.spare_delay_s
+    si = fleet.shell_index
+    subsamples = min(MAX_SUBSAMPLES, max(1, math.ceil(step_s / cfg.subsample_s - 1e-9)))
+    need_flux = any(m is not None and _uses_fluence(m) for m in models)
+    return RadiationBlock(
+        grid=grid, subsamples=subsamples, n_devices=n_dev[si], spares=spares[si], spare_delay_s=delay[si],
+        models=[models[i] for i in si.tolist()], seed=loaded.scenario.seed, need_flux=need_flux,
+    )
+
+
+def _uses_fluence(model) -> bool:
+    return any(getattr(getattr(model, k), "clock", "dose") == "fluence" for k in ("uecc", "sdc", "sefi"))
+
+
 def bus_params(fleet, designs):
     """Per-satellite bus parameters for the fleet (None when no shell has hardware)."""
     from orbitcloud.bus.step import build_bus_params
@@ -138,10 +194,11 @@ def run_scenario(
     loaded, fleet, spec, start, duration_s = prepare(source, opts)
     designs = shell_designs(loaded) if opts.bus else [None] * len(loaded.scenario.constellation)
     bus = bus_params(fleet, designs)
+    rad = radiation_block(loaded, fleet, designs, spec.step_s) if opts.radiation else None
     total = len(fleet) * spec.n_steps
     progress = progress_factory(total) if progress_factory is not None else None
     t0 = time.perf_counter()
-    result = simulate(fleet, spec, workers=opts.workers, progress=progress, bus=bus)
+    result = simulate(fleet, spec, workers=opts.workers, progress=progress, bus=bus, rad=rad)
     wall_s = time.perf_counter() - t0
     iso = lambda d: d.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
     meta = {
@@ -153,7 +210,7 @@ def run_scenario(
         "start": iso(start),
         "duration_s": duration_s,
     }
-    summary = build_summary(fleet, spec, result, meta, designs)
+    summary = build_summary(fleet, spec, result, meta, designs, rad)
     summary["wall_time_s"] = round(wall_s, 3)
     summary["satellite_steps_per_s"] = round(total / wall_s) if wall_s > 0 else None
     if opts.out is not None:

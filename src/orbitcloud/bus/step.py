@@ -190,7 +190,7 @@ class BusTotals:
 _COLS = 16
 
 
-def _accumulate_rows(total: np.ndarray, values_t: np.ndarray) -> None:
+def accumulate_rows(total: np.ndarray, values_t: np.ndarray) -> None:
     """Add the time-major ``values_t`` (T, n) to ``total`` (n,) one step after another, so the sum
     does not depend on how the run is cut into chunks."""
     for row in values_t:
@@ -337,11 +337,11 @@ def advance(
         if t_arr_t is not None:
             t_arr_t[a:b] = ta.T
     s = tot.sums
-    _accumulate_rows(s["gen"], p_gen_t)
-    _accumulate_rows(s["env_heat"], q_env_t)
+    accumulate_rows(s["gen"], p_gen_t)
+    accumulate_rows(s["env_heat"], q_env_t)
     if avail_t is not None:
         s.setdefault("avail", np.zeros(n))
-        _accumulate_rows(s["avail"], avail_t)
+        accumulate_rows(s["avail"], avail_t)
     dt = step_s
     k = np.maximum(p["sides"] * p["radiator_area_m2"] * p["emissivity"] * thermal.SIGMA, 1e-30)
     c = p["capacitance_j_k"] / dt

@@ -81,6 +81,7 @@ def _bus_figures(res: FleetResult, sel: slice, spec: RunSpec, design, r_over_re:
         "throttled_fraction": _num((s["thr_power"] + s["thr_thermal"]) / s["target"]) if s["target"] > 0 else None,
         "throttled_fraction_power": _num(s["thr_power"] / s["target"]) if s["target"] > 0 else None,
         "throttled_fraction_thermal": _num(s["thr_thermal"] / s["target"]) if s["target"] > 0 else None,
+        "fault_loss_fraction": _num(s["fault_loss"] / s["target"]) if s["target"] > 0 else None,
         "soc_min": _num(e_min.min() / cap) if cap > 0 and n else None,
         "temperature_min_c": _num(b.t_min_k[sel].min() - ZERO_C_K, 3) if n else None,
         "temperature_max_c": _num(b.t_max_k[sel].max() - ZERO_C_K, 3) if n else None,
@@ -100,6 +101,7 @@ def build_summary(
     result: FleetResult,
     meta: dict[str, Any],
     designs: list | None = None,
+    rad=None,
 ) -> dict[str, Any]:
     """Assemble the summary dict (JSON-ready: no NaN, SI units named in keys).
 
@@ -138,10 +140,62 @@ def build_summary(
             entry["bus"] = _bus_figures(result, sel, spec, design, r_over_re, entry["sunlit_fraction"])
         else:
             entry["bus"] = None
+        entry["radiation"] = _radiation_figures(result, sel, spec, rad) if result.dose_rad is not None and info.count else None
         shells.append(entry)
     out["shells"] = shells
     out["bus"] = _fleet_bus(shells)
+    out["radiation"] = _fleet_radiation(result, spec, rad) if result.dose_rad is not None and len(fleet) else None
     return out
+
+
+def _kind_counts(events: dict[str, np.ndarray], sel: slice) -> dict[str, int]:
+    from orbitcloud.ops.faults import KINDS
+
+    mask = (events["sat"] >= sel.start) & (events["sat"] < sel.stop)
+    counts = np.bincount(events["kind"][mask].astype(np.int64), minlength=len(KINDS))
+    return {name: int(counts[i]) for i, name in enumerate(KINDS)}
+
+
+def _radiation_figures(res: FleetResult, sel: slice, spec: RunSpec, rad) -> dict[str, Any]:
+    """Dose, faults and availability of the satellites ``sel``."""
+    from orbitcloud.ops.faults import PERMANENT, TID_FAIL
+
+    years = spec.n_steps * spec.step_s / (365.25 * 86400.0)
+    dose = res.dose_rad[sel]
+    n_dev = rad.n_devices[sel]
+    device_years = float(n_dev.sum()) * years
+    counts = _kind_counts(res.fault_events, sel)
+    ev = res.fault_events
+    mask = (ev["sat"] >= sel.start) & (ev["sat"] < sel.stop) & np.isin(ev["kind"], (TID_FAIL, PERMANENT))
+    model = rad.models[sel.start]
+    out: dict[str, Any] = {
+        "shielding_mm_al": rad.grid.spec.shielding_mm_al if hasattr(rad.grid, "spec") else None,
+        "dose_rad_min": _num(dose.min(), 4),
+        "dose_rad_mean": _num(dose.mean(), 4),
+        "dose_rad_max": _num(dose.max(), 4),
+        "dose_rate_rad_per_yr_mean": _num(dose.mean() / years, 4) if years > 0 else None,
+        "devices": int(n_dev.sum()),
+        "device_years": _num(device_years, 6),
+        "events": counts,
+        "events_per_device_year": {k: _num(v / device_years, 6) for k, v in counts.items()} if device_years > 0 else None,
+        "availability": _num(res.avail_sum[sel].sum() / (spec.n_steps * (sel.stop - sel.start))),
+        "first_device_loss_s": _num(ev["t_s"][mask].min(), 3) if mask.any() else None,
+        "devices_lost": int(res.devices_lost[sel].sum()),
+        "spares_total": int(rad.spares[sel].sum()),
+        "spares_used": int(res.spares_used[sel].sum()),
+    }
+    if model is not None:
+        out["tid_degrade_rad"] = model.tid.degrade_rad
+        out["satellites_over_tid_degrade"] = int((dose >= model.tid.degrade_rad).sum()) if model.tid.degrade_rad else 0
+    return out
+
+
+def _fleet_radiation(res: FleetResult, spec: RunSpec, rad) -> dict[str, Any]:
+    everything = slice(0, res.dose_rad.size)
+    fig = _radiation_figures(res, everything, spec, rad)
+    for key in ("tid_degrade_rad", "satellites_over_tid_degrade", "shielding_mm_al"):
+        fig.pop(key, None)
+    return fig
 
 
 def _fleet_bus(shells: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -83,7 +83,7 @@ def write_eclipses_csv(path: Path, start_ns: int, events: dict[str, np.ndarray])
     atomic_write(path, write)
 
 
-def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, window_s: float, step_s: float) -> None:
+def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, window_s: float, step_s: float, n_steps: int = 1) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -117,6 +117,31 @@ def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, wind
         table = table.append_column("battery_min_j", pa.array(np.where(np.isfinite(b.e_min_j), b.e_min_j, np.nan)))
         table = table.append_column("temperature_min_k", pa.array(b.t_min_k))
         table = table.append_column("temperature_max_k", pa.array(b.t_max_k))
+    if result.dose_rad is not None:
+        table = table.append_column("dose_rad", pa.array(result.dose_rad))
+        table = table.append_column("accelerator_availability", pa.array(result.avail_sum / max(n_steps, 1)))
+        table = table.append_column("spares_used", pa.array(result.spares_used))
+        table = table.append_column("devices_lost", pa.array(result.devices_lost))
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_faults_parquet(path: Path, start_ns: int, events: dict[str, np.ndarray]) -> None:
+    """Fault event log, one row per event in canonical order (``docs/faults.md``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from orbitcloud.ops.faults import KINDS
+
+    t_ns = start_ns + np.round(events["t_s"] * 1e9).astype(np.int64)
+    kinds = pa.DictionaryArray.from_arrays(pa.array(events["kind"].astype(np.int32)), pa.array(list(KINDS)))
+    table = pa.table({
+        "time": pa.array(t_ns, type=pa.timestamp("ns", tz="UTC")),
+        "satellite": pa.array(events["sat"]),
+        "device": pa.array(events["device"]),
+        "kind": kinds,
+        "dose_rad": pa.array(events["dose_rad"]),
+        "generation": pa.array(events["generation"]),
+    })
     atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
@@ -157,8 +182,12 @@ def write_results(
         write_eclipses_csv(p, start_ns, result.events)
         written.append(p)
     p = out_dir / "satellites.parquet"
-    write_satellites_parquet(p, fleet, result, window_s, summary["step_s"])
+    write_satellites_parquet(p, fleet, result, window_s, summary["step_s"], summary["steps"])
     written.append(p)
+    if result.fault_events is not None:
+        p = out_dir / "faults.parquet"
+        write_faults_parquet(p, start_ns, result.fault_events)
+        written.append(p)
     if result.records is not None:
         p = out_dir / "timeseries.parquet"
         write_timeseries_parquet(p, start_ns, summary["step_s"], result.records)

@@ -18,7 +18,7 @@ import numpy as np
 
 from orbitcloud.fleet import Fleet
 from orbitcloud.bus.step import SUMS, BusParams, BusTotals
-from orbitcloud.sim.engine import BlockResult, RunSpec, run_block
+from orbitcloud.sim.engine import BlockResult, RadiationBlock, RunSpec, run_block
 
 #: Work below this many satellite-steps runs in the calling process (a pool costs ~0.5 s to start).
 INLINE_SAT_STEPS = 20_000_000
@@ -40,6 +40,11 @@ class FleetResult:
     events: dict[str, np.ndarray] | None
     bus: BusTotals | None = None
     records: dict[str, np.ndarray] | None = None
+    dose_rad: np.ndarray | None = None
+    avail_sum: np.ndarray | None = None
+    fault_events: dict[str, np.ndarray] | None = None
+    spares_used: np.ndarray | None = None
+    devices_lost: np.ndarray | None = None
 
 
 def default_workers() -> int:
@@ -62,8 +67,17 @@ def plan_blocks(n_sat: int, spec: RunSpec, workers: int) -> list[tuple[int, int]
 
 
 def _work(args) -> BlockResult:
-    sl, spec, bus = args
-    return run_block(sl, spec, bus=bus)
+    sl, spec, bus, rad = args
+    return run_block(sl, spec, bus=bus, rad=rad)
+
+
+def _rad_slice(rad: RadiationBlock | None, a: int, z: int) -> RadiationBlock | None:
+    if rad is None:
+        return None
+    return dataclasses.replace(
+        rad, n_devices=rad.n_devices[a:z], spares=rad.spares[a:z], spare_delay_s=rad.spare_delay_s[a:z],
+        models=rad.models[a:z],
+    )
 
 
 def simulate(
@@ -72,10 +86,12 @@ def simulate(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     bus: BusParams | None = None,
+    rad: RadiationBlock | None = None,
 ) -> FleetResult:
     """Run every satellite block and gather the per-satellite results in satellite order.
 
-    ``bus`` (per-satellite parameters for the whole fleet) adds the power and thermal bus.
+    ``bus`` (per-satellite parameters for the whole fleet) adds the power and thermal bus; ``rad``
+    (per-satellite arrays for the whole fleet) the radiation dose and accelerator faults.
     """
     n_sat = len(fleet)
     workers = default_workers() if workers is None else max(1, workers)
@@ -85,11 +101,14 @@ def simulate(
     results: list[BlockResult | None] = [None] * len(blocks)
     if workers == 1 or len(blocks) == 1:
         for b, (a, z) in enumerate(blocks):
-            results[b] = run_block(fleet.slice(a, z), spec, on_chunk=progress, bus=None if bus is None else bus.slice(a, z))
+            results[b] = run_block(
+                fleet.slice(a, z), spec, on_chunk=progress, bus=None if bus is None else bus.slice(a, z),
+                rad=_rad_slice(rad, a, z),
+            )
     else:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=min(workers, len(blocks)), mp_context=ctx) as pool:
-            futures = {pool.submit(_work, (fleet.slice(a, z), spec, None if bus is None else bus.slice(a, z))): b for b, (a, z) in enumerate(blocks)}
+            futures = {pool.submit(_work, (fleet.slice(a, z), spec, None if bus is None else bus.slice(a, z), _rad_slice(rad, a, z))): b for b, (a, z) in enumerate(blocks)}
             for fut in cf.as_completed(futures):
                 b = futures[fut]
                 results[b] = fut.result()
@@ -122,7 +141,16 @@ def _gather(results: list[BlockResult]) -> FleetResult:
     recs = [r.records for r in results if r.records is not None]
     if recs:
         records = {k: np.concatenate([r[k] for r in recs]) for k in recs[0]}
+    extra = {}
+    if results and results[0].dose_rad is not None:
+        from orbitcloud.ops.faults import concat_events
+
+        extra = dict(
+            dose_rad=cat("dose_rad"), avail_sum=cat("avail_sum"), spares_used=cat("spares_used"),
+            devices_lost=cat("devices_lost"), fault_events=concat_events([r.fault_events for r in results]),
+        )
     return FleetResult(
+        **extra,
         bus=bus,
         records=records,
         illum_sum=cat("illum_sum"),

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from orbitcloud.bus.step import BusParams, BusState, BusTotals, Geometry, advance
+from orbitcloud.bus.step import BusParams, BusState, BusTotals, Geometry, accumulate_rows, advance
 from orbitcloud.environment.shadow import beta_angle_rad, penumbra_illumination, shadow_state
 from orbitcloud.ephemeris.frames import gmst_for_times
 from orbitcloud.ephemeris.propagate import (
@@ -66,6 +66,27 @@ class RunSpec:
 
 
 @dataclasses.dataclass
+class RadiationBlock:
+    """Radiation environment and fault inputs of one satellite block (see :func:`run_block`).
+
+    ``grid``: the :class:`~orbitcloud.environment.radiation.RadiationGrid`; ``subsamples``: dose-rate
+    samples per step (positions from the fast propagator at the sub-step midpoints when > 1);
+    ``n_devices``, ``spares``, ``spare_delay_s``: per satellite; ``models``: one fault model per
+    satellite (None for satellites without accelerators); ``seed``: the scenario seed;
+    ``need_flux``: some model counts proton fluence (cross-section mode).
+    """
+
+    grid: object
+    subsamples: int
+    n_devices: np.ndarray
+    spares: np.ndarray
+    spare_delay_s: np.ndarray
+    models: list
+    seed: int
+    need_flux: bool = False
+
+
+@dataclasses.dataclass
 class BlockResult:
     """Per-satellite reductions for satellites ``start .. stop - 1`` (arrays of shape (n,))."""
 
@@ -82,6 +103,11 @@ class BlockResult:
     events: dict[str, np.ndarray] | None = None  # sat, pen_start, umb_start, umb_end, pen_end [s]
     bus: BusTotals | None = None
     records: dict[str, np.ndarray] | None = None  # bus time series (see orbitcloud.bus.step)
+    dose_rad: np.ndarray | None = None  # total dose per satellite over the run [rad(Si)]
+    avail_sum: np.ndarray | None = None  # available fraction of accelerators summed over steps
+    fault_events: dict[str, np.ndarray] | None = None  # see orbitcloud.ops.faults.advance_faults
+    spares_used: np.ndarray | None = None
+    devices_lost: np.ndarray | None = None
 
 
 class _Crossings:
@@ -153,20 +179,22 @@ def pair_intervals(
 
 def run_block(
     sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None = None, satrecs=None,
-    bus: BusParams | None = None,
+    bus: BusParams | None = None, rad: RadiationBlock | None = None,
 ) -> BlockResult:
     """Simulate one satellite block through the whole run.
 
     Samples where SGP4 reports an error (decayed, eccentricity out of range) carry NaN positions;
     they count as invalid, contribute nothing, and break no eclipse interval.
     ``satrecs`` may pass a prebuilt ``SatrecArray`` for the slice (benchmarks time it apart).
-    ``bus`` (the block's :class:`~orbitcloud.bus.step.BusParams`) adds the power and thermal bus.
+    ``bus`` (the block's :class:`~orbitcloud.bus.step.BusParams`) adds the power and thermal bus;
+    ``rad`` (:class:`RadiationBlock`) the radiation dose and the accelerator faults it drives, whose
+    availability scales the bus's compute target.
     """
     with np.errstate(invalid="ignore"):
-        return _run_block(sl, spec, on_chunk, satrecs, bus)
+        return _run_block(sl, spec, on_chunk, satrecs, bus, rad)
 
 
-def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None, satrecs, bus) -> BlockResult:
+def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None, satrecs, bus, rad) -> BlockResult:
     n = len(sl)
     steps = spec.chunk_steps(n)
     use_sgp4 = spec.propagator == "sgp4"
@@ -190,6 +218,19 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
         bus_state = BusState.initial(bus)
         bus_tot = BusTotals.zeros(n)
         records: list[dict[str, np.ndarray]] = []
+    if rad is not None:
+        from orbitcloud.ops.faults import FaultState
+
+        fault_state = FaultState.initial(
+            np.arange(sl.start, sl.stop, dtype=np.int64), rad.n_devices, rad.spares,
+            [m for m in rad.models], rad.seed, spec.step_s, spare_delay_s=rad.spare_delay_s,
+        )
+        dose_total = np.zeros(n)
+        avail_total = np.zeros(n)
+        fault_events: list[dict[str, np.ndarray]] = []
+        sub_orbits = None
+        if rad.subsamples > 1:
+            sub_orbits = orbits if not use_sgp4 else fast_orbits(sl, spec.jd0, spec.fr0)
     for k0 in range(0, spec.n_steps, steps):
         k1 = min(spec.n_steps, k0 + steps)
         t_s = np.arange(k0, k1, dtype=np.float64) * spec.step_s
@@ -212,7 +253,7 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
         else:
             x, y, z, r = fast_ecef_m(orbits, t_s, gmst)
         st = shadow_state(x, y, z, sun_ecef, r)
-        if bus is None:
+        if bus is None and rad is None:
             del x, y, z, r
         inside = {"pen": st.h_pen > 0.0, "umb": st.h_umb > 0.0, "half": st.h_half > 0.0}
         lit = ~inside["pen"]
@@ -228,11 +269,19 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
         pen_values = penumbra_illumination(st, idx) if idx[0].size else None
         if pen_values is not None:
             np.add.at(partial_sum, idx[0], pen_values)
+        avail_t = None
+        if rad is not None:
+            dose, flux = _dose(rad, x, y, z, ok, t_s, spec, sub_orbits)
+            events, avail = _advance_faults(fault_state, dose, flux, k0)
+            fault_events.append(events)
+            accumulate_rows(dose_total, np.ascontiguousarray(dose.T))
+            avail_t = np.ascontiguousarray(avail.T)
+            accumulate_rows(avail_total, avail_t)
         if bus is not None:
             geo = _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s,
                                 (r_km, v_km_s) if use_sgp4 else None, None if use_sgp4 else orbits)
             del x, y, z, r
-            advance(bus, bus_state, bus_tot, geo, spec.step_s, k0, spec.record_every_steps, records)
+            advance(bus, bus_state, bus_tot, geo, spec.step_s, k0, spec.record_every_steps, records, avail_t=avail_t)
         # beta angle at a coarse cadence (changes by < 0.1 deg per 10 min)
         sel = np.nonzero(np.arange(k0, k1) % beta_stride == 0)[0]
         if sel.size:
@@ -260,7 +309,57 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
         out.bus = bus_tot
         if records:
             out.records = {key: np.concatenate([r[key] for r in records]) for key in records[0]}
+    if rad is not None:
+        from orbitcloud.ops.faults import concat_events
+
+        out.dose_rad = dose_total
+        out.avail_sum = avail_total
+        out.fault_events = concat_events(fault_events)
+        out.spares_used = np.asarray(fault_state.spares_used, dtype=np.int64)
+        out.devices_lost = np.asarray(fault_state.devices_lost, dtype=np.int64)
     return out
+
+
+def _advance_faults(state, dose, flux, k0):
+    from orbitcloud.ops.faults import advance_faults
+
+    return advance_faults(state, dose, flux, k0=k0)
+
+
+def _dose(rad: RadiationBlock, x, y, z, ok, t_s, spec: RunSpec, sub_orbits):
+    """Dose [rad(Si)] of each satellite in each step of the chunk, (n, T), and the mean proton flux
+    [cm^-2 s^-1] over each step when a fault model needs it (else None).
+
+    With one sub-sample the rates at the step's sample are held for the step. With K > 1 they are the
+    means of the rates at the K sub-step midpoints t + (m + 1/2) step / K (positions from the fast
+    propagator), so coarse steps still integrate the passes through the South Atlantic Anomaly
+    (``docs/radiation.md``). The K rates are added in a fixed order: chunk-invariant.
+    """
+    grid = rad.grid
+    if rad.subsamples <= 1:
+        rate = np.asarray(grid.dose_rate_rad_s(x, y, z), dtype=np.float64)
+        flux = np.asarray(grid.proton_flux_cm2_s(x, y, z), dtype=np.float64) if rad.need_flux else None
+    else:
+        rate = np.zeros(x.shape)
+        flux = np.zeros(x.shape) if rad.need_flux else None
+        for m in range(rad.subsamples):
+            t_m = t_s + (m + 0.5) / rad.subsamples * spec.step_s
+            jd, fr = jd_split_offset(spec.jd0, spec.fr0, t_m)
+            xm, ym, zm, _ = fast_ecef_m(sub_orbits, t_m, gmst_for_times(jd, fr))
+            rate += grid.dose_rate_rad_s(xm, ym, zm)
+            if flux is not None:
+                flux += grid.proton_flux_cm2_s(xm, ym, zm)
+        rate /= rad.subsamples
+        if flux is not None:
+            flux /= rad.subsamples
+    dose = np.nan_to_num(rate * spec.step_s, nan=0.0)
+    if ok is not None:
+        dose[~ok] = 0.0
+    if flux is not None:
+        flux = np.nan_to_num(flux, nan=0.0)
+        if ok is not None:
+            flux[~ok] = 0.0
+    return dose, flux
 
 
 def _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s, sgp4_rv, orbits) -> Geometry:
