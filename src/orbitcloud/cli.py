@@ -54,13 +54,14 @@ def run(
     eclipses: bool = typer.Option(True, "--eclipses/--no-eclipses", help="Write eclipses.csv with --out."),
     record: Optional[str] = typer.Option(None, help="With --out: write timeseries.parquet, the bus state of every satellite every RECORD (e.g. 10min)."),
     bus: bool = typer.Option(True, "--bus/--no-bus", help="Simulate power, battery and temperature of shells with hardware (--no-bus: orbits and sunlight only, faster)."),
+    radiation: bool = typer.Option(True, "--radiation/--no-radiation", help="Simulate dose and accelerator faults when the scenario has a radiation: section."),
 ) -> None:
     """Simulate a scenario: orbits, sunlight and eclipses for every satellite."""
     from orbitcloud.job import JobOptions, run_scenario
 
     opts = JobOptions(
         start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers, eclipses=eclipses,
-        record=record, bus=bus,
+        record=record, bus=bus, radiation=radiation,
     )
     from rich.console import Console
 
@@ -143,8 +144,29 @@ def _print_summary(summary: dict, out: Optional[Path]) -> None:
         )
     console.print(table)
     _print_bus(console, summary)
+    _print_radiation(console, summary)
     if out is not None:
         console.print(f"results written to {out}/ (see docs/results.md)")
+
+
+def _print_radiation(console, summary: dict) -> None:
+    from rich.table import Table
+
+    rows = [s for s in summary["shells"] if s.get("radiation")]
+    if not rows:
+        return
+    table = Table(title="radiation and faults (events per device-year)", title_justify="left")
+    for col in ("shell", "rad/yr", "avail", "uecc", "sdc", "sefi", "lost", "spares"):
+        table.add_column(col, justify="left" if col == "shell" else "right")
+    for s in rows:
+        r = s["radiation"]
+        rate = r["events_per_device_year"] or {}
+        table.add_row(
+            s["name"], _fmt(r["dose_rate_rad_per_yr_mean"], "", 3), _fmt(r["availability"], "", 5),
+            _fmt(rate.get("uecc"), "", 3), _fmt(rate.get("sdc"), "", 3), _fmt(rate.get("sefi"), "", 3),
+            _fmt(r["devices_lost"]), f"{r['spares_used']}/{r['spares_total']}",
+        )
+    console.print(table)
 
 
 def _print_bus(console, summary: dict) -> None:

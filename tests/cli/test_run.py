@@ -14,7 +14,8 @@ import pytest
 from orbitcloud import __version__
 from orbitcloud.cli import main
 
-RESULT_FILES = {"summary.json", "eclipses.csv", "satellites.parquet", "scenario.yaml"}
+# three-body-12 and starcloud-1 have a radiation: section, so runs also write the fault log
+RESULT_FILES = {"summary.json", "eclipses.csv", "satellites.parquet", "scenario.yaml", "faults.parquet"}
 TIMING_KEYS = {"wall_time_s", "satellite_steps_per_s"}
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -352,6 +352,11 @@ def _dose(rad: RadiationBlock, x, y, z, ok, t_s, spec: RunSpec, sub_orbits):
         rate /= rad.subsamples
         if flux is not None:
             flux /= rad.subsamples
+    if getattr(grid, "spec", None) is not None and grid.spec.spe:
+        from orbitcloud.environment.radiation import spe_dose_rate_rad_s, spe_exposure
+
+        # solar particle events: fleet-wide, seeded; exposure at the step's sample
+        rate = rate + spe_dose_rate_rad_s(grid.spec, t_s, rad.seed, spe_exposure(x, y, z))
     dose = np.nan_to_num(rate * spec.step_s, nan=0.0)
     if ok is not None:
         dose[~ok] = 0.0
