@@ -328,7 +328,7 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError:
-        pass  # read-only or full disk: run without the cache
+        return  # read-only or full disk: the run goes on without the cache
 
 
 _MEMO: dict[str, object] = {}
