@@ -192,6 +192,11 @@ def build_fleet(loaded: LoadedScenario) -> Fleet:
             sets = read_tle_file(loaded.resolve(shell.path), label=shell.path if loaded.base_dir is None else str(loaded.resolve(shell.path)))
             if shell.limit is not None:
                 sets = sets[: shell.limit]
+            if shell.planes is not None and shell.planes * shell.sats_per_plane != len(sets):
+                raise ScenarioError(
+                    f"{key}: planes x sats_per_plane = {shell.planes} x {shell.sats_per_plane} = "
+                    f"{shell.planes * shell.sats_per_plane} but the file gives {len(sets)} satellites"
+                )
             part = _tle_elements(sets)
             tle_names[idx] = [s.name for s in sets]
             tle_lines[idx] = ([s.line1 for s in sets], [s.line2 for s in sets])

@@ -212,6 +212,14 @@ class TLEShell(_Model):
     hardware: HardwareField = None
     path: str
     limit: Count | None = Field(default=None, ge=1)
+    planes: Count | None = Field(default=None, ge=1)
+    sats_per_plane: Count | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _grid(self) -> "TLEShell":
+        if (self.planes is None) != (self.sats_per_plane is None):
+            raise ValueError("give both planes and sats_per_plane (satellites listed plane-major) or neither")
+        return self
 
 
 Shell = Annotated[Union[WalkerShell, SSOShell, ClusterShell, TLEShell], Field(discriminator="kind")]
@@ -234,6 +242,72 @@ class Radiation(_Model):
     gcr_rad_per_yr: float | None = Field(default=None, ge=0.0, le=1000.0)
     spe: bool = False
     subsample_s: float = Field(default=60.0, gt=0.0, le=3600.0)
+
+
+class LinkBudget(_Model):
+    """Optical ISL terminal for a link-budget capacity (``docs/links.md``)."""
+
+    tx_power_w: float = Field(gt=0.0)
+    tx_aperture_m: float = Field(gt=0.0)
+    rx_aperture_m: float = Field(gt=0.0)
+    wavelength_nm: float = Field(default=1550.0, gt=0.0)
+    pointing_loss_db: float = Field(default=3.0, ge=0.0)
+    other_losses_db: float = Field(default=3.0, ge=0.0)
+    photons_per_bit: float = Field(default=100.0, gt=0.0)
+    max_rate_gbps: float = Field(gt=0.0)
+
+
+class ISL(_Model):
+    """Inter-satellite links (``docs/links.md``)."""
+
+    topology: Literal["plus_grid", "nearest", "cluster_mesh", "none"] = "none"
+    k: Count = Field(default=4, ge=1)
+    max_terminals: Count = Field(default=4, ge=1)
+    max_range_km: float | None = Field(default=None, gt=0.0)
+    grazing_height_km: float = Field(default=80.0, ge=0.0, le=1000.0)
+    capacity_gbps: float | None = Field(default=None, gt=0.0)
+    link_budget: LinkBudget | None = None
+    acquisition_s: float = Field(default=0.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _capacity(self) -> "ISL":
+        if self.capacity_gbps is not None and self.link_budget is not None:
+            raise ValueError("give capacity_gbps or link_budget, not both")
+        return self
+
+
+class Network(_Model):
+    """Network options (``docs/links.md``, ``docs/routing.md``)."""
+
+    isl: ISL = ISL()
+    relay_via_ground: bool = False
+
+
+class StationEntry(_Model):
+    """One inline ground station."""
+
+    name: str = Field(min_length=1)
+    lat_deg: float = Field(ge=-90.0, le=90.0)
+    lon_deg: float = Field(ge=-180.0, lt=360.0)
+    elevation_m: float = 0.0
+    id: Count | None = None
+
+
+class Ground(_Model):
+    """Ground segment (``docs/ground.md``): stations from a CSV file or inline."""
+
+    stations: str | list[StationEntry]
+    min_elevation_deg: float | None = Field(default=25.0, ge=0.0, lt=90.0)
+    max_range_km: float | None = Field(default=None, gt=0.0)
+    downlink_gbps: float = Field(default=10.0, ge=0.0)
+    uplink_gbps: float = Field(default=1.0, ge=0.0)
+    max_tracked: Count | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _criterion(self) -> "Ground":
+        if self.min_elevation_deg is None and self.max_range_km is None:
+            raise ValueError("give min_elevation_deg and/or max_range_km for ground visibility")
+        return self
 
 
 def parse_epoch(value: object) -> _dt.datetime:
@@ -275,6 +349,8 @@ class Scenario(_Model):
     seed: Count = 0
     constellation: list[Shell] = Field(min_length=1)
     radiation: Radiation | None = None
+    network: Network | None = None
+    ground: Ground | None = None
 
     @field_validator("duration")
     @classmethod
