@@ -55,13 +55,14 @@ def run(
     record: Optional[str] = typer.Option(None, help="With --out: write timeseries.parquet, the bus state of every satellite every RECORD (e.g. 10min)."),
     bus: bool = typer.Option(True, "--bus/--no-bus", help="Simulate power, battery and temperature of shells with hardware (--no-bus: orbits and sunlight only, faster)."),
     radiation: bool = typer.Option(True, "--radiation/--no-radiation", help="Simulate dose and accelerator faults when the scenario has a radiation: section."),
+    network: bool = typer.Option(True, "--network/--no-network", help="Network summaries (links, latency, contacts, downlink) when the scenario has network:/ground: sections."),
 ) -> None:
     """Simulate a scenario: orbits, sunlight and eclipses for every satellite."""
     from orbitcloud.job import JobOptions, run_scenario
 
     opts = JobOptions(
         start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers, eclipses=eclipses,
-        record=record, bus=bus, radiation=radiation,
+        record=record, bus=bus, radiation=radiation, network=network,
     )
     from rich.console import Console
 
@@ -145,8 +146,26 @@ def _print_summary(summary: dict, out: Optional[Path]) -> None:
     console.print(table)
     _print_bus(console, summary)
     _print_radiation(console, summary)
+    _print_network(console, summary)
     if out is not None:
         console.print(f"results written to {out}/ (see docs/results.md)")
+
+
+def _print_network(console, summary: dict) -> None:
+    n = summary.get("network")
+    if not n:
+        return
+    from rich.table import Table
+
+    head = Table(title="network", show_header=False, title_justify="left")
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("ISL topology", f"{n['isl_topology']} ({_fmt(n['links_per_satellite_mean'], '', 3)} links per satellite)")
+    head.add_row("contacts", f"{n['contacts']:,} windows, {n['contact_minutes_per_station_day_mean']:.1f} min per station per day")
+    head.add_row("downlink", f"{n['downlink_bytes_per_day'] / 1e12:.3g} TB per day over {n['stations']} stations")
+    for p in n["pairs"]:
+        head.add_row(f"{p['src']}-{p['dst']}", f"RTT {_fmt(p['rtt_ms_min'], '', 4)}..{_fmt(p['rtt_ms_max'], '', 4)} ms, reachable {100 * p['reachable_fraction']:.0f}%")
+    console.print(head)
 
 
 def _print_radiation(console, summary: dict) -> None:
@@ -215,6 +234,46 @@ def scenarios() -> None:
         count = sum(s.count for s in sc.constellation if not isinstance(s, TLEShell))
         table.add_row(name, f"{count:,}", str(len(sc.constellation)), sc.description)
     Console().print(table)
+
+
+@app.command()
+def net(
+    scenario: str = typer.Argument(..., help="Built-in scenario name or a YAML file."),
+    pair: list[str] = typer.Option([], "--pair", help="Station pair A,B (repeatable)."),
+    all_pairs: bool = typer.Option(False, "--all-pairs", help="Every pair of stations."),
+    stations: Optional[str] = typer.Option(None, help="Ground stations CSV (id,name,lat,lon,elevation) instead of the scenario's."),
+    start: Optional[str] = typer.Option(None, help="Start time, ISO 8601 UTC (default: the scenario epoch)."),
+    duration: Optional[str] = typer.Option(None, help="Run length (90s, 15min, 6h, 1d or seconds)."),
+    step: Optional[str] = typer.Option(None, help="Time step (100ms is 0.1, 1s, 60s, ...)."),
+    propagator: str = typer.Option("sgp4", help="sgp4 or fast."),
+    out: Optional[Path] = typer.Option(None, help="Write rtt.csv, paths.csv and summary.json here."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout, nothing else."),
+) -> None:
+    """Round-trip times, hops and paths between ground stations through the constellation."""
+    from orbitcloud.netjob import NetOptions, run_net
+
+    summary = run_net(scenario, NetOptions(
+        pairs=pair, all_pairs=all_pairs, stations=stations, start=start, duration=duration, step=step,
+        propagator=propagator, out=out,
+    ))
+    if json_out:
+        sys.stdout.write(json.dumps(summary) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"orbitcloud net: {summary['scenario']} ({summary['satellites']:,} satellites, {summary['steps']:,} steps of {summary['step_s']:g} s, ISL {summary['isl_topology']})", title_justify="left")
+    for col in ("pair", "reach", "RTT min ms", "mean", "max", "hops", "path changes"):
+        table.add_column(col, justify="left" if col == "pair" else "right")
+    for p in summary["pairs"][:50]:
+        table.add_row(
+            f"{p['src']}-{p['dst']}", f"{100 * p['reachable_fraction']:.0f}%", _fmt(p["rtt_ms_min"], "", 4),
+            _fmt(p["rtt_ms_mean"], "", 4), _fmt(p["rtt_ms_max"], "", 4),
+            "-" if p["hops_min"] is None else f"{p['hops_min']}-{p['hops_max']}", _fmt(p["path_changes"]),
+        )
+    Console().print(table)
+    if len(summary["pairs"]) > 50:
+        Console().print(f"... {len(summary['pairs']) - 50:,} more pairs (use --json or --out)")
 
 
 def _register_size() -> None:

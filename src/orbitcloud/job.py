@@ -40,6 +40,7 @@ class JobOptions:
     record: str | None = None  # bus time-series interval (duration text), needs ``out``
     bus: bool = True  # simulate the power/thermal bus of shells with hardware
     radiation: bool = True  # simulate dose and faults when the scenario has ``radiation:``
+    network: bool = True  # network summaries when the scenario has ``network:`` or ``ground:``
 
 
 def _override_duration(text: str, flag: str) -> float:
@@ -211,9 +212,18 @@ def run_scenario(
         "duration_s": duration_s,
     }
     summary = build_summary(fleet, spec, result, meta, designs, rad)
+    contacts = None
+    if opts.network and (loaded.scenario.ground is not None or loaded.scenario.network is not None):
+        from orbitcloud.network.simulate import run_summary
+
+        t1 = time.perf_counter()
+        summary["network"], contacts = run_summary(loaded, fleet, spec)
+        summary["network"]["wall_time_s"] = round(time.perf_counter() - t1, 3)
+    else:
+        summary["network"] = None
     summary["wall_time_s"] = round(wall_s, 3)
     summary["satellite_steps_per_s"] = round(total / wall_s) if wall_s > 0 else None
     if opts.out is not None:
         start_ns = int(np.datetime64(start, "ns").astype(np.int64))
-        write_results(Path(opts.out), summary, fleet, result, start_ns, max(spec.t_last_s, spec.step_s), loaded.text)
+        write_results(Path(opts.out), summary, fleet, result, start_ns, max(spec.t_last_s, spec.step_s), loaded.text, contacts)
     return summary

@@ -125,6 +125,25 @@ def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, wind
     atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
+def write_contacts_csv(path: Path, start_ns: int, table, stations) -> None:
+    """Contact windows: ``station,satellite,start,end,max_elevation_deg`` (ISO UTC, ms), sorted by
+    station, satellite, start; an empty start/end marks a window open at the run's first/last sample."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = np.asarray(stations.names, dtype=object)
+    start = np.where(table.start_clipped, np.nan, table.start_s)
+    end = np.where(table.end_clipped, np.nan, table.end_s)
+    out = pa.table({
+        "station": pa.array(names[table.station] if len(table) else [], type=pa.string()),
+        "satellite": pa.array(table.sat, type=pa.int64()),
+        "start": iso_ms(start_ns, start),
+        "end": iso_ms(start_ns, end),
+        "max_elevation_deg": pa.array(np.round(table.max_elevation_deg, 3)),
+    })
+    atomic_write(path, lambda tmp: pcsv.write_csv(out, tmp))
+
+
 def write_faults_parquet(path: Path, start_ns: int, events: dict[str, np.ndarray]) -> None:
     """Fault event log, one row per event in canonical order (``docs/faults.md``)."""
     import pyarrow as pa
@@ -167,6 +186,7 @@ def write_results(
     start_ns: int,
     window_s: float,
     scenario_text: str,
+    contacts=None,
 ) -> list[Path]:
     """Write the results directory; returns the files written."""
     out_dir = Path(out_dir)
@@ -184,6 +204,10 @@ def write_results(
     p = out_dir / "satellites.parquet"
     write_satellites_parquet(p, fleet, result, window_s, summary["step_s"], summary["steps"])
     written.append(p)
+    if contacts is not None:
+        p = out_dir / "contacts.csv"
+        write_contacts_csv(p, start_ns, *contacts)
+        written.append(p)
     if result.fault_events is not None:
         p = out_dir / "faults.parquet"
         write_faults_parquet(p, start_ns, result.fault_events)

@@ -276,11 +276,21 @@ class ISL(_Model):
         return self
 
 
+class Flow(_Model):
+    """One flow of the traffic matrix: from station ``src`` to station ``dst`` at ``demand_gbps``."""
+
+    src: str
+    dst: str
+    demand_gbps: float = Field(gt=0.0)
+
+
 class Network(_Model):
     """Network options (``docs/links.md``, ``docs/routing.md``)."""
 
     isl: ISL = ISL()
     relay_via_ground: bool = False
+    pairs: list[str] = Field(default_factory=list)  # "A,B": station pairs whose latency runs report
+    flows: list[Flow] = Field(default_factory=list)  # traffic matrix routed max-min fairly in runs
 
 
 class StationEntry(_Model):

@@ -1,0 +1,159 @@
+"""``orbitcloud net``: round-trip times, hop counts and paths between ground stations over time.
+
+Per step the network of :mod:`orbitcloud.network.simulate` is built and routed
+(:func:`orbitcloud.network.routing.rtt_and_paths`). Outputs (``docs/routing.md``): RTT statistics
+per pair; with ``--out``: ``rtt.csv`` (one row per step and pair), ``paths.csv`` (a row whenever a
+pair's path changes, and at the first step) and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from orbitcloud.errors import OrbitcloudError
+
+
+@dataclasses.dataclass
+class NetOptions:
+    pairs: list[str] = dataclasses.field(default_factory=list)  # "A,B"
+    all_pairs: bool = False
+    stations: str | None = None  # CSV overriding the scenario's stations
+    start: str | None = None
+    duration: str | None = None
+    step: str | None = None
+    propagator: str = "sgp4"
+    out: Path | None = None
+
+
+def _pairs(stations, opts: NetOptions) -> tuple[np.ndarray, np.ndarray]:
+    if opts.all_pairs:
+        n = len(stations)
+        a, b = np.triu_indices(n, 1)
+        return a.astype(np.int64), b.astype(np.int64)
+    if not opts.pairs:
+        raise OrbitcloudError("give --pair A,B (repeatable) or --all-pairs")
+    src, dst = [], []
+    for text in opts.pairs:
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) != 2 or not all(parts):
+            raise OrbitcloudError(f"--pair {text!r}: expected two station names separated by a comma, e.g. Manila,Dalian")
+        i, j = stations.find(parts)
+        if i == j:
+            raise OrbitcloudError(f"--pair {text!r}: the two stations are the same")
+        src.append(i)
+        dst.append(j)
+    return np.asarray(src, np.int64), np.asarray(dst, np.int64)
+
+
+def run_net(source: str, opts: NetOptions) -> dict[str, Any]:
+    """Route the station pairs over the scenario's run window; returns the summary dict."""
+    from orbitcloud.job import JobOptions, prepare
+    from orbitcloud.network import routing as R
+    from orbitcloud.network import simulate as S
+
+    loaded, fleet, spec, start, duration_s = prepare(
+        source, JobOptions(start=opts.start, duration=opts.duration, step=opts.step, propagator=opts.propagator),
+    )
+    stations = S.load_stations(loaded, opts.stations)
+    src, dst = _pairs(stations, opts)
+    ns = S.setup(loaded, fleet, stations)
+    stepper = S.NetworkStepper(ns, len(fleet))
+    n_pairs, n_steps = src.size, spec.n_steps
+    rtt = np.empty((n_steps, n_pairs))
+    hops = np.empty((n_steps, n_pairs), np.int32)
+    changes = np.zeros(n_pairs, np.int64)
+    isl_count = np.zeros(n_steps, np.int64)
+    path_rows: list[tuple[int, np.ndarray, list]] = []
+    prev = None
+    t0 = time.perf_counter()
+    for k0, t_s, x, y, z in S.positions(fleet, spec):
+        gsl_at = S.ground_links_by_step(ns, x, y, z)
+        for j in range(x.shape[1]):
+            net = stepper.build(x, y, z, j, float(t_s[j]), gsl_at)
+            routes = R.rtt_and_paths(net.snapshot, src, dst)
+            k = k0 + j
+            rtt[k] = routes.rtt_s
+            hops[k] = routes.hops
+            isl_count[k] = net.isl_a.size
+            if prev is None:
+                changed = np.ones(n_pairs, bool)
+            else:
+                changed = R.path_changes(prev, routes.paths)
+                changes += changed
+            if opts.out is not None and changed.any():
+                idx = np.nonzero(changed)[0]
+                path_rows.append((k, idx, [routes.paths[i] for i in idx]))
+            prev = routes.paths
+    wall_s = time.perf_counter() - t0
+    names = stations.names
+    pairs_out = []
+    with np.errstate(invalid="ignore"):
+        for p in range(n_pairs):
+            r = rtt[:, p]
+            ok = np.isfinite(r)
+            pairs_out.append({
+                "src": names[src[p]], "dst": names[dst[p]],
+                "reachable_fraction": float(ok.mean()),
+                "rtt_ms_min": float(r[ok].min() * 1e3) if ok.any() else None,
+                "rtt_ms_mean": float(r[ok].mean() * 1e3) if ok.any() else None,
+                "rtt_ms_median": float(np.median(r[ok]) * 1e3) if ok.any() else None,
+                "rtt_ms_max": float(r[ok].max() * 1e3) if ok.any() else None,
+                "hops_min": int(hops[ok, p].min()) if ok.any() else None,
+                "hops_max": int(hops[ok, p].max()) if ok.any() else None,
+                "path_changes": int(changes[p]),
+            })
+    iso = lambda d: d.isoformat() + "Z"  # noqa: E731
+    summary = {
+        "scenario": loaded.scenario.name, "start": iso(start), "duration_s": duration_s, "steps": n_steps,
+        "step_s": spec.step_s, "propagator": spec.propagator, "satellites": len(fleet), "stations": len(stations),
+        "isl_topology": ns.topology, "isl_per_step_mean": float(isl_count.mean()),
+        "pairs": pairs_out, "wall_time_s": round(wall_s, 3),
+    }
+    if opts.out is not None:
+        _write(Path(opts.out), summary, spec, start, names, src, dst, rtt, hops, path_rows, len(fleet))
+    return summary
+
+
+def _write(out_dir: Path, summary, spec, start, names, src, dst, rtt, hops, path_rows, n_sat) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from orbitcloud.results.writer import atomic_write, iso_ms, write_text_atomic
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start_ns = int(np.datetime64(start, "ns").astype(np.int64))
+    n_steps, n_pairs = rtt.shape
+    t = np.repeat(np.arange(n_steps) * spec.step_s, n_pairs)
+    name_arr = np.asarray(names, dtype=object)
+    table = pa.table({
+        "time": iso_ms(start_ns, t),
+        "src": pa.array(np.tile(name_arr[src], n_steps)),
+        "dst": pa.array(np.tile(name_arr[dst], n_steps)),
+        "rtt_ms": pa.array(np.where(np.isfinite(rtt), rtt * 1e3, np.nan).ravel()),
+        "hops": pa.array(hops.ravel()),
+    })
+    atomic_write(out_dir / "rtt.csv", lambda tmp: pcsv.write_csv(table, tmp))
+
+    def node_name(v: int) -> str:
+        return f"sat{v}" if v < n_sat else str(names[v - n_sat])
+
+    rows_t, rows_s, rows_d, rows_p = [], [], [], []
+    for k, idx, paths in path_rows:
+        for i, path in zip(idx, paths):
+            rows_t.append(k * spec.step_s)
+            rows_s.append(names[src[i]])
+            rows_d.append(names[dst[i]])
+            rows_p.append(" ".join(node_name(int(v)) for v in path))
+    ptable = pa.table({
+        "time": iso_ms(start_ns, np.asarray(rows_t, dtype=np.float64)),
+        "src": pa.array(rows_s, type=pa.string()), "dst": pa.array(rows_d, type=pa.string()),
+        "path": pa.array(rows_p, type=pa.string()),
+    })
+    atomic_write(out_dir / "paths.csv", lambda tmp: pcsv.write_csv(ptable, tmp))
+    write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
