@@ -237,7 +237,7 @@ def read_stations_csv(path: str | Path, label: str | None = None) -> Stations:
     path = Path(path)
     src = label if label is not None else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ScenarioError(f"{src}: ground station file not found (got '{path}')") from None
     except UnicodeDecodeError as exc:
