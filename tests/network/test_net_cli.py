@@ -80,6 +80,9 @@ def test_run_reports_network_and_contacts(scenario, tmp_path, capsys):
     assert main(["run", str(scenario), "--out", str(out), "--json"]) == 0
     n = json.loads(capsys.readouterr().out)["network"]
     assert n["isl_topology"] == "plus_grid" and n["links_per_satellite_mean"] == pytest.approx(4.0)
+    # every satellite reaches a gateway over the grid; one-way delay below half the Earth's circumference at c
+    assert n["gateway_reachable_fraction"] == 1.0
+    assert 0 < n["gateway_delay_ms_mean"] < n["gateway_delay_ms_max"] < 20_000e3 / 299_792_458.0 * 1e3 * 1.5
     assert n["pairs"][0]["src"] == "Manila" and n["pairs"][0]["reachable_fraction"] == 1.0
     small, big = n["flows"]
     # 4 Gbps fits under the 10 Gbps ground links; 500 Gbps is cut to what its links can carry

@@ -243,6 +243,9 @@ def run_summary(loaded, fleet: Fleet, spec) -> tuple[dict, object]:
     f_rate_sum = np.zeros(len(flows))
     f_unmet_sum = np.zeros(len(flows))
     util_max = 0.0
+    gw_delay_sum = 0.0
+    gw_reach_sum = 0.0
+    gw_delay_max = 0.0
     tracker = ContactTracker(stations, spec.step_s, ns.min_elevation_deg, ns.gs_max_range_m)
     stepper = NetworkStepper(ns, n_sat)
     contacts = []
@@ -266,6 +269,13 @@ def run_summary(loaded, fleet: Fleet, spec) -> tuple[dict, object]:
             degree_min = min(degree_min, float(deg.min()))
             degree_max = max(degree_max, float(deg.max()))
             routed += 1
+            if len(stations):
+                gw = R.nearest_gateway(net.snapshot)
+                reach = np.isfinite(gw.delay_s)
+                gw_reach_sum += float(reach.mean())
+                if reach.any():
+                    gw_delay_sum += float(gw.delay_s[reach].mean())
+                    gw_delay_max = max(gw_delay_max, float(gw.delay_s[reach].max()))
             if src_a.size:
                 rtts.append(R.rtt_and_paths(net.snapshot, src_a, dst_a).rtt_s)
             if f_src.size:
@@ -294,6 +304,9 @@ def run_summary(loaded, fleet: Fleet, spec) -> tuple[dict, object]:
         "contact_minutes_per_station_day": {stations.names[i]: round(float(v), 3) for i, v in enumerate(per_station_min)},
         "downlink_bytes_per_day": round(float(down_bits.sum() / 8 / days), 1),
         "downlink_bytes_per_station_day": {stations.names[i]: round(float(v / 8 / days), 1) for i, v in enumerate(down_bits)},
+        "gateway_reachable_fraction": round(gw_reach_sum / routed, 6) if routed and len(stations) else None,
+        "gateway_delay_ms_mean": round(gw_delay_sum / routed * 1e3, 4) if routed and len(stations) else None,
+        "gateway_delay_ms_max": round(gw_delay_max * 1e3, 4) if routed and len(stations) else None,
         "pairs": [],
         "flows": [
             {
