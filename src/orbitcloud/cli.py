@@ -56,14 +56,33 @@ def run(
     bus: bool = typer.Option(True, "--bus/--no-bus", help="Simulate power, battery and temperature of shells with hardware (--no-bus: orbits and sunlight only, faster)."),
     radiation: bool = typer.Option(True, "--radiation/--no-radiation", help="Simulate dose and accelerator faults when the scenario has a radiation: section."),
     network: bool = typer.Option(True, "--network/--no-network", help="Network summaries (links, latency, contacts, downlink) when the scenario has network:/ground: sections."),
+    workloads: bool = typer.Option(True, "--workloads/--no-workloads", help="Run the scenario's workloads: (inference, training, Earth observation)."),
+    policy: Optional[list[str]] = typer.Option(None, "--policy", help="Placement policy (first-fit, power-aware, follow-the-sun, latency-aware, thermal-aware); repeat to compare policies side by side."),
 ) -> None:
-    """Simulate a scenario: orbits, sunlight and eclipses for every satellite."""
-    from orbitcloud.job import JobOptions, run_scenario
+    """Simulate a scenario: orbits, sunlight, power, heat, radiation, network and workloads."""
+    import dataclasses
 
+    from orbitcloud.job import JobOptions, run_scenario
+    from orbitcloud.ops.policies import check_policy
+
+    policies = list(dict.fromkeys(policy or []))
+    for name in policies:
+        check_policy(name)
     opts = JobOptions(
         start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers, eclipses=eclipses,
-        record=record, bus=bus, radiation=radiation, network=network,
+        record=record, bus=bus, radiation=radiation, network=network, workloads=workloads,
+        policy=policies[0] if len(policies) == 1 else None,
     )
+    if len(policies) > 1:
+        summaries = {}
+        for name in policies:
+            sub = dataclasses.replace(opts, policy=name, out=None if out is None else out / name)
+            summaries[name] = run_scenario(scenario, sub)
+        if json_out:
+            sys.stdout.write(json.dumps({"policies": summaries}) + "\n")
+            return
+        _print_policy_table(summaries, out)
+        return
     from rich.console import Console
 
     err_console = Console(stderr=True)
@@ -147,8 +166,108 @@ def _print_summary(summary: dict, out: Optional[Path]) -> None:
     _print_bus(console, summary)
     _print_radiation(console, summary)
     _print_network(console, summary)
+    _print_workloads(console, summary)
     if out is not None:
         console.print(f"results written to {out}/ (see docs/results.md)")
+
+
+#: Rows of the workload tables: (workload, key, label, format: "pct" | "num" | "int").
+_WORKLOAD_ROWS = (
+    ("inference", "requests", "requests", "int"),
+    ("inference", "served", "served", "int"),
+    ("inference", "pending", "pending (queued at end)", "int"),
+    ("inference", "unreachable", "unreachable", "int"),
+    ("inference", "active_servers_mean", "active replicas (mean)", "num"),
+    ("inference", "ttft_s_p50", "TTFT p50 [s]", "num"),
+    ("inference", "ttft_s_p99", "TTFT p99 [s]", "num"),
+    ("inference", "tpot_s_p50", "TPOT p50 [s]", "num"),
+    ("inference", "tpot_s_p99", "TPOT p99 [s]", "num"),
+    ("inference", "slo_attainment", "SLO attainment", "pct"),
+    ("inference", "tokens_per_s", "tokens/s", "num"),
+    ("inference", "tokens_per_kwh", "tokens/kWh", "num"),
+    ("inference", "migrations", "migrations", "int"),
+    ("training", "tokens_trained", "training tokens", "num"),
+    ("training", "goodput", "training goodput", "pct"),
+    ("training", "mfu_achieved", "training MFU", "pct"),
+    ("training", "time_to_train_s", "time to train [s]", "num"),
+    ("training", "checkpoint_overhead_fraction", "checkpoint overhead", "pct"),
+    ("earth_observation", "captured_b", "EO captured [B]", "num"),
+    ("earth_observation", "downlinked_b", "EO downlinked [B]", "num"),
+    ("earth_observation", "downlink_reduction", "EO downlink reduction", "pct"),
+    ("earth_observation", "value_density", "EO value density", "pct"),
+    ("earth_observation", "age_p50_s", "EO age p50 [s]", "num"),
+    ("earth_observation", "lost_b", "EO lost to full storage [B]", "num"),
+)
+
+
+def _cell(value, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "int":
+        return f"{int(value):,}"
+    return _fmt(float(value), "", 4)
+
+
+def _workload_rows(summary: dict) -> list[tuple[str, str, str]]:
+    w = summary.get("workloads") or {}
+    rows = []
+    for part, key, label, kind in _WORKLOAD_ROWS:
+        if w.get(part) is not None and key in w[part]:
+            rows.append((label, key, kind))
+    return rows
+
+
+def _print_workloads(console, summary: dict) -> None:
+    w = summary.get("workloads")
+    if not w:
+        return
+    from rich.table import Table
+
+    head = Table(title=f"workloads (policy {w['policy']})", show_header=False, title_justify="left")
+    head.add_column(style="bold")
+    head.add_column()
+    for part, key, label, kind in _WORKLOAD_ROWS:
+        if w.get(part) is not None and key in w[part]:
+            head.add_row(label, _cell(w[part][key], kind))
+    console.print(head)
+
+
+def _bus_row(summary: dict) -> list[tuple[str, object, str]]:
+    b = summary.get("bus") or {}
+    shells = [s["bus"] for s in summary["shells"] if s.get("bus")]
+    thr_p = [s.get("throttled_fraction_power") for s in shells if s.get("throttled_fraction_power") is not None]
+    thr_t = [s.get("throttled_fraction_thermal") for s in shells if s.get("throttled_fraction_thermal") is not None]
+    return [
+        ("compute energy [J]", b.get("energy_compute_j"), "num"),
+        ("throttled by power (max over shells)", max(thr_p) if thr_p else None, "pct"),
+        ("throttled by heat (max over shells)", max(thr_t) if thr_t else None, "pct"),
+        ("lowest state of charge", b.get("soc_min"), "pct"),
+    ]
+
+
+def _print_policy_table(summaries: dict, out: Optional[Path]) -> None:
+    """The same scenario under each policy, side by side."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    first = next(iter(summaries.values()))
+    table = Table(title=f"orbitcloud run: {first['scenario']}, policies compared", title_justify="left")
+    table.add_column("metric", style="bold")
+    for name in summaries:
+        table.add_column(name, justify="right")
+    rows = _workload_rows(first)
+    for label, key, kind in rows:
+        part = next(p for p, k, lab, _ in _WORKLOAD_ROWS if k == key and lab == label)
+        table.add_row(label, *(_cell((s["workloads"] or {}).get(part, {}).get(key), kind) for s in summaries.values()))
+    for i, (label, _, kind) in enumerate(_bus_row(first)):
+        table.add_row(label, *(_cell(_bus_row(s)[i][1], kind) for s in summaries.values()))
+    table.add_row("wall time [s]", *(_fmt(s["wall_time_s"], "", 4) for s in summaries.values()))
+    console.print(table)
+    if out is not None:
+        console.print(f"results written to {out}/<policy>/ (see docs/results.md)")
 
 
 def _print_network(console, summary: dict) -> None:
@@ -283,6 +402,38 @@ def _register_size() -> None:
 
 
 _register_size()
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="A results directory written by `orbitcloud run ... --out DIR`."),
+    out: Optional[Path] = typer.Option(None, help="HTML file to write (default: RUN_DIR/report.html)."),
+    time: Optional[str] = typer.Option(None, help="Time of the globe and map, ISO 8601 UTC (default: mid-run)."),
+    color: str = typer.Option("illumination", help="Colour satellites by illumination, soc, temperature or utilisation."),
+    sample: Optional[int] = typer.Option(None, help="Draw at most N satellites on the globe and map (default 5000; totals use all)."),
+    png: bool = typer.Option(False, "--png", help="Also write the main figures as PNG files beside the HTML."),
+) -> None:
+    """Write a self-contained HTML report (globe, maps, timelines, network, faults, workloads) of a run."""
+    from orbitcloud.report import build_report
+
+    path = build_report(run_dir, out, time=time, color=color, sample=sample, png=png)
+    typer.echo(f"report written to {path}")
+
+
+export_app = typer.Typer(no_args_is_help=True, help="Export a run for other tools.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("czml")
+def export_czml(
+    run_dir: Path = typer.Argument(..., help="A results directory written by `orbitcloud run ... --out DIR`."),
+    out: Optional[Path] = typer.Option(None, help="CZML file to write (default: RUN_DIR/run.czml)."),
+) -> None:
+    """Write satellites, stations and links as time-dynamic CZML (for CesiumJS)."""
+    from orbitcloud.report import write_czml
+
+    path = write_czml(run_dir, out)
+    typer.echo(f"CZML written to {path}")
 
 
 def main(argv: list[str] | None = None) -> int:

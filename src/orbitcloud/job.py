@@ -41,6 +41,8 @@ class JobOptions:
     bus: bool = True  # simulate the power/thermal bus of shells with hardware
     radiation: bool = True  # simulate dose and faults when the scenario has ``radiation:``
     network: bool = True  # network summaries when the scenario has ``network:`` or ``ground:``
+    workloads: bool = True  # run the scenario's ``workloads:`` (inference, training, Earth observation)
+    policy: str | None = None  # placement policy (None: the scenario's ``policies.placement``)
 
 
 def _override_duration(text: str, flag: str) -> float:
@@ -196,10 +198,23 @@ def run_scenario(
     designs = shell_designs(loaded) if opts.bus else [None] * len(loaded.scenario.constellation)
     bus = bus_params(fleet, designs)
     rad = radiation_block(loaded, fleet, designs, spec.step_s) if opts.radiation else None
+    ctl = None
+    if opts.policy is not None:
+        from orbitcloud.ops.policies import check_policy
+
+        check_policy(opts.policy)
+    if opts.workloads and loaded.scenario.workloads is not None:
+        from orbitcloud.ops.controller import WorkloadController
+
+        if not opts.bus:
+            raise OrbitcloudError("--no-bus: the scenario's workloads need the bus; add --no-workloads to run without them")
+        ctl = WorkloadController(loaded, fleet, spec, bus, designs, opts.policy)
+    elif opts.policy is not None:
+        raise OrbitcloudError(f"--policy {opts.policy}: the scenario has no workloads: section to place")
     total = len(fleet) * spec.n_steps
     progress = progress_factory(total) if progress_factory is not None else None
     t0 = time.perf_counter()
-    result = simulate(fleet, spec, workers=opts.workers, progress=progress, bus=bus, rad=rad)
+    result = simulate(fleet, spec, workers=opts.workers, progress=progress, bus=bus, rad=rad, ctl=ctl)
     wall_s = time.perf_counter() - t0
     iso = lambda d: d.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
     meta = {
@@ -221,9 +236,19 @@ def run_scenario(
         summary["network"]["wall_time_s"] = round(time.perf_counter() - t1, 3)
     else:
         summary["network"] = None
+    tables = {}
+    if ctl is not None:
+        summary["workloads"] = ctl.summary()
+        req = ctl.requests_table()
+        if req is not None:
+            tables["requests.parquet"] = req
+        tables["workload_timeline.parquet"] = ctl.timeline_table()
+    else:
+        summary["workloads"] = None
     summary["wall_time_s"] = round(wall_s, 3)
     summary["satellite_steps_per_s"] = round(total / wall_s) if wall_s > 0 else None
     if opts.out is not None:
         start_ns = int(np.datetime64(start, "ns").astype(np.int64))
-        write_results(Path(opts.out), summary, fleet, result, start_ns, max(spec.t_last_s, spec.step_s), loaded.text, contacts)
+        write_results(Path(opts.out), summary, fleet, result, start_ns, max(spec.t_last_s, spec.step_s), loaded.text, contacts,
+                      tables=tables)
     return summary

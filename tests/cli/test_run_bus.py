@@ -26,7 +26,7 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def three_body_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("tb")
-    code = main(["run", "three-body-12", "--duration", "6h", "--step", "60s", "--out", str(out), "--record", "10min", "--json"])
+    code = main(["run", "three-body-12", "--duration", "6h", "--step", "60s", "--out", str(out), "--record", "10min", "--json", "--no-workloads"])
     assert code == 0
     return out
 

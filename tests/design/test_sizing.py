@@ -258,7 +258,7 @@ def test_table_output(capsys):
         (["size"], "give an IT power"),
         (["size", "--it-power-w", "abc"], "--it-power-w"),
         (["size", "--it-power-w", "-5"], "greater than 0"),
-        (["size", "--accelerator", "tpu-v9", "--it-power-w", "1e6"], "known: b200"),
+        (["size", "--accelerator", "tpu-v9", "--it-power-w", "1e6"], "known: a100-sxm-80, b200"),
         (["size", "--it-power-w", "1e6", "--accelerators", "8"], "not both"),
         (["size", "--it-power-w", "1e6", "--orbit", "polar"], "--orbit"),
         (["size", "--it-power-w", "1e6", "--orbit", "sso"], "needs ltan"),

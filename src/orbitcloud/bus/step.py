@@ -129,7 +129,7 @@ class BusState:
 #: Sums reported per satellite (powers summed over steps in W x steps; multiply by the step for J).
 SUMS = (
     "gen", "load", "compute", "curtailed", "bus_unmet", "heater", "loss", "charge", "from_battery",
-    "target", "thr_thermal", "thr_power", "env_heat", "fault_loss",
+    "target", "thr_thermal", "thr_power", "env_heat", "fault_loss", "idle",
 )
 #: Sums accumulated step by step (the others follow from these exactly, see ``BusTotals.finalize``).
 _RAW = ("gen", "env_heat", "bus", "heater", "compute", "charge", "from_battery", "req")
@@ -167,6 +167,8 @@ class BusTotals:
         target = full * self.steps
         # with faults the compute target of a step is full x available fraction of the devices
         target_avail = full * r["avail"] if "avail" in r else target
+        # with workloads only the demanded part of the available target is offered; the rest is idle
+        target_offered = full * r["offered"] if "offered" in r else target_avail
         load = r["bus"] + r["heater"] + r["compute"]
         self.sums = {
             "gen": r["gen"],
@@ -180,7 +182,8 @@ class BusTotals:
             "from_battery": r["from_battery"],
             "target": target,
             "fault_loss": np.maximum(target - target_avail, 0.0),
-            "thr_thermal": np.maximum(target_avail - r["req"], 0.0),
+            "idle": np.maximum(target_avail - target_offered, 0.0),
+            "thr_thermal": np.maximum(target_offered - r["req"], 0.0),
             "thr_power": np.maximum(r["req"] - r["compute"], 0.0),
             "env_heat": r["env_heat"],
         }
@@ -314,14 +317,35 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
 def advance(
     bp: BusParams, state: BusState, tot: BusTotals, geo: Geometry, step_s: float, k0: int,
     record_stride: int = 0, records: list | None = None, use_kernel: bool | None = None,
-    avail_t: np.ndarray | None = None,
+    avail_t: np.ndarray | None = None, demand_t: np.ndarray | None = None,
 ) -> None:
     """Advance ``state`` through one chunk and add to ``tot`` (both modified in place).
 
     ``use_kernel``: the compiled loop (default when numba imports) or the NumPy loop (the reference);
     both give bit-identical results. ``avail_t`` (T, n): fraction of each satellite's accelerators
-    available in each step (faults); the compute target of the step is scaled by it.
+    available in each step (faults); the compute target of the step is scaled by it. ``demand_t``
+    (T, n): fraction of the available compute the workloads ask for (the workload layer); the
+    remainder is reported as idle, not as throttling.
     """
+    p = bp.p
+    if demand_t is not None:
+        s_ = tot.sums
+        s_.setdefault("offered", np.zeros(len(bp)))
+        if avail_t is None:
+            s_.setdefault("avail", np.zeros(len(bp)))
+            accumulate_rows(s_["avail"], np.ones_like(demand_t))
+            avail_t = np.ascontiguousarray(demand_t, dtype=np.float64)
+            accumulate_rows(s_["offered"], avail_t)
+            return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=False)
+        eff = np.ascontiguousarray(avail_t * demand_t)
+        accumulate_rows(s_["offered"], eff)
+        s_.setdefault("avail", np.zeros(len(bp)))
+        accumulate_rows(s_["avail"], avail_t)
+        return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, eff, count_avail=False)
+    return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t)
+
+
+def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=True) -> None:
     p = bp.p
     n, n_t = geo.illumination.shape
     # state-independent inputs in column groups that stay in cache; stored time-major so that each
@@ -339,7 +363,7 @@ def advance(
     s = tot.sums
     accumulate_rows(s["gen"], p_gen_t)
     accumulate_rows(s["env_heat"], q_env_t)
-    if avail_t is not None:
+    if avail_t is not None and count_avail:
         s.setdefault("avail", np.zeros(n))
         accumulate_rows(s["avail"], avail_t)
     dt = step_s

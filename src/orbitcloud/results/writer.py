@@ -164,6 +164,15 @@ def write_faults_parquet(path: Path, start_ns: int, events: dict[str, np.ndarray
     atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
+def write_columns_parquet(path: Path, columns: dict[str, np.ndarray]) -> None:
+    """A Parquet file with one column per array (object arrays are written as strings)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()})
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
 def write_timeseries_parquet(path: Path, start_ns: int, step_s: float, records: dict[str, np.ndarray]) -> None:
     """Bus time series, one row per (satellite, recorded step), sorted by satellite then time."""
     import pyarrow as pa
@@ -187,8 +196,13 @@ def write_results(
     window_s: float,
     scenario_text: str,
     contacts=None,
+    tables: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> list[Path]:
-    """Write the results directory; returns the files written."""
+    """Write the results directory; returns the files written.
+
+    ``tables`` adds Parquet files by name (``requests.parquet``, ``workload_timeline.parquet``):
+    column name -> array.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OrbitcloudError(f"--out {out_dir}: exists and is not a directory")
@@ -215,6 +229,10 @@ def write_results(
     if result.records is not None:
         p = out_dir / "timeseries.parquet"
         write_timeseries_parquet(p, start_ns, summary["step_s"], result.records)
+        written.append(p)
+    for name, columns in (tables or {}).items():
+        p = out_dir / name
+        write_columns_parquet(p, columns)
         written.append(p)
     p = out_dir / "scenario.yaml"
     write_text_atomic(p, scenario_text)

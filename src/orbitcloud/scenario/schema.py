@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, fiel
 
 from orbitcloud.scenario.durations import parse_duration_s
 from orbitcloud.scenario.hardware import HardwareField
+from orbitcloud.scenario.workloads import Policies, Workloads
 
 #: Lowest and highest mean altitude accepted for designed shells [km]. Below 160 km an orbit decays
 #: within days; above 40,000 km is beyond GEO and outside what SGP4 near-Earth shells are meant for.
@@ -361,6 +362,8 @@ class Scenario(_Model):
     radiation: Radiation | None = None
     network: Network | None = None
     ground: Ground | None = None
+    workloads: Workloads | None = None
+    policies: Policies | None = None
 
     @field_validator("duration")
     @classmethod

@@ -87,13 +87,17 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     bus: BusParams | None = None,
     rad: RadiationBlock | None = None,
+    ctl=None,
 ) -> FleetResult:
     """Run every satellite block and gather the per-satellite results in satellite order.
 
     ``bus`` (per-satellite parameters for the whole fleet) adds the power and thermal bus; ``rad``
-    (per-satellite arrays for the whole fleet) the radiation dose and accelerator faults.
+    (per-satellite arrays for the whole fleet) the radiation dose and accelerator faults; ``ctl`` the
+    workload layer (then the whole fleet is one block, advanced step by step in this process).
     """
     n_sat = len(fleet)
+    if ctl is not None:
+        return _gather([run_block(fleet.slice(0, n_sat), spec, on_chunk=progress, bus=bus, rad=rad, ctl=ctl)])
     workers = default_workers() if workers is None else max(1, workers)
     if n_sat * spec.n_steps < INLINE_SAT_STEPS:
         workers = 1

@@ -179,7 +179,7 @@ def pair_intervals(
 
 def run_block(
     sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None = None, satrecs=None,
-    bus: BusParams | None = None, rad: RadiationBlock | None = None,
+    bus: BusParams | None = None, rad: RadiationBlock | None = None, ctl=None,
 ) -> BlockResult:
     """Simulate one satellite block through the whole run.
 
@@ -188,15 +188,18 @@ def run_block(
     ``satrecs`` may pass a prebuilt ``SatrecArray`` for the slice (benchmarks time it apart).
     ``bus`` (the block's :class:`~orbitcloud.bus.step.BusParams`) adds the power and thermal bus;
     ``rad`` (:class:`RadiationBlock`) the radiation dose and the accelerator faults it drives, whose
-    availability scales the bus's compute target.
+    availability scales the bus's compute target. ``ctl`` (a
+    :class:`~orbitcloud.ops.controller.WorkloadController`, whole fleet in one block) runs the workload
+    layer: the block is advanced one step at a time, the controller sets each step's compute demand
+    before the bus advances and runs its events with what the bus delivered.
     """
     with np.errstate(invalid="ignore"):
-        return _run_block(sl, spec, on_chunk, satrecs, bus, rad)
+        return _run_block(sl, spec, on_chunk, satrecs, bus, rad, ctl)
 
 
-def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None, satrecs, bus, rad) -> BlockResult:
+def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None, satrecs, bus, rad, ctl=None) -> BlockResult:
     n = len(sl)
-    steps = spec.chunk_steps(n)
+    steps = 1 if ctl is not None else spec.chunk_steps(n)
     use_sgp4 = spec.propagator == "sgp4"
     if use_sgp4:
         if satrecs is None:
@@ -270,6 +273,10 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
         if pen_values is not None:
             np.add.at(partial_sum, idx[0], pen_values)
         avail_t = None
+        events = None
+        demand_t = None
+        if ctl is not None:
+            demand_t = ctl.demand(k0, float(t_s[0]), x[:, 0], y[:, 0], z[:, 0], sun_ecef[0])[None, :]
         if rad is not None:
             dose, flux = _dose(rad, x, y, z, ok, t_s, spec, sub_orbits)
             events, avail = _advance_faults(fault_state, dose, flux, k0)
@@ -281,7 +288,14 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
             geo = _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s,
                                 (r_km, v_km_s) if use_sgp4 else None, None if use_sgp4 else orbits)
             del x, y, z, r
-            advance(bus, bus_state, bus_tot, geo, spec.step_s, k0, spec.record_every_steps, records, avail_t=avail_t)
+            before = bus_tot.sums["compute"].copy() if ctl is not None else None
+            advance(bus, bus_state, bus_tot, geo, spec.step_s, k0, spec.record_every_steps, records, avail_t=avail_t,
+                    demand_t=demand_t)
+            if ctl is not None:
+                cap = bus.p["capacity_j"]
+                soc = np.divide(bus_state.e_j, cap, out=np.ones(n), where=cap > 0)
+                ctl.observe(k0, bus_tot.sums["compute"] - before, soc, bus_state.t_k,
+                            None if avail_t is None else avail_t[0], geo.illumination[:, 0], events)
         # beta angle at a coarse cadence (changes by < 0.1 deg per 10 min)
         sel = np.nonzero(np.arange(k0, k1) % beta_stride == 0)[0]
         if sel.size:

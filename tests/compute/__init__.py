@@ -1,0 +1,1 @@
+"""Tests of orbitcloud.compute (a package, so that its module names cannot clash with tests/ops)."""
