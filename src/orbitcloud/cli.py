@@ -58,6 +58,7 @@ def run(
     network: bool = typer.Option(True, "--network/--no-network", help="Network summaries (links, latency, contacts, downlink) when the scenario has network:/ground: sections."),
     workloads: bool = typer.Option(True, "--workloads/--no-workloads", help="Run the scenario's workloads: (inference, training, Earth observation)."),
     policy: Optional[list[str]] = typer.Option(None, "--policy", help="Placement policy (first-fit, power-aware, follow-the-sun, latency-aware, thermal-aware); repeat to compare policies side by side."),
+    report_html: bool = typer.Option(False, "--report", help="With --out: also write OUT/report.html (see `orbitcloud report`)."),
 ) -> None:
     """Simulate a scenario: orbits, sunlight, power, heat, radiation, network and workloads."""
     import dataclasses
@@ -68,6 +69,8 @@ def run(
     policies = list(dict.fromkeys(policy or []))
     for name in policies:
         check_policy(name)
+    if report_html and out is None:
+        raise OrbitcloudError("--report: needs --out (the report is written to OUT/report.html)")
     opts = JobOptions(
         start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers, eclipses=eclipses,
         record=record, bus=bus, radiation=radiation, network=network, workloads=workloads,
@@ -78,6 +81,10 @@ def run(
         for name in policies:
             sub = dataclasses.replace(opts, policy=name, out=None if out is None else out / name)
             summaries[name] = run_scenario(scenario, sub)
+            if report_html:
+                from orbitcloud.report import build_report
+
+                build_report(sub.out)
         if json_out:
             sys.stdout.write(json.dumps({"policies": summaries}) + "\n")
             return
@@ -110,10 +117,16 @@ def run(
     finally:
         if progress_cm is not None:
             progress_cm.stop()
+    if report_html:
+        from orbitcloud.report import build_report
+
+        build_report(out)
     if json_out:
         sys.stdout.write(json.dumps(summary) + "\n")
         return
     _print_summary(summary, out)
+    if report_html:
+        typer.echo(f"report written to {out / 'report.html'}")
 
 
 def _fmt(value, unit: str = "", digits: int = 4) -> str:
@@ -410,7 +423,7 @@ def report(
     out: Optional[Path] = typer.Option(None, help="HTML file to write (default: RUN_DIR/report.html)."),
     time: Optional[str] = typer.Option(None, help="Time of the globe and map, ISO 8601 UTC (default: mid-run)."),
     color: str = typer.Option("illumination", help="Colour satellites by illumination, soc, temperature or utilisation."),
-    sample: Optional[int] = typer.Option(None, help="Draw at most N satellites on the globe and map (default 5000; totals use all)."),
+    sample: Optional[int] = typer.Option(None, help="Draw at most N satellites on the globe and map (default 2000; totals use all)."),
     png: bool = typer.Option(False, "--png", help="Also write the main figures as PNG files beside the HTML."),
 ) -> None:
     """Write a self-contained HTML report (globe, maps, timelines, network, faults, workloads) of a run."""

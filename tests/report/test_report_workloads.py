@@ -1,0 +1,77 @@
+"""Workload views from a SCHEMA FIXTURE: requests.parquet, workload_timeline.parquet and
+summary.json ``workloads`` written here exactly to the agreed schema (the workload layer that writes
+them in real runs is tested end to end elsewhere)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from report_helpers import arr, figures, find, sections, trace, write_schema_fixture
+
+from orbitcloud.report import build_report
+
+
+@pytest.fixture(scope="module")
+def workload_report(net_run, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("workloads") / "run"
+    shutil.copytree(net_run, run_dir)
+    truth = write_schema_fixture(run_dir)
+    page = build_report(run_dir, png=True).read_text("utf-8")
+    return page, truth, run_dir
+
+
+def test_workload_section_and_latency_cdfs(workload_report):
+    page, truth, _ = workload_report
+    assert sections(page)[-1] == "workloads"
+    figs = figures(page)
+    cdf = find(figs, "Inference latency CDFs")
+    served = truth["status"] == "served"
+    for name, values in (("e2e", truth["e2e"]), ("ttft", truth["ttft"])):
+        x, f = arr(trace(cdf, name)["x"]), arr(trace(cdf, name)["y"])
+        v = np.sort(values[served])
+        assert x.size <= 1000 and x[0] == v[0] and x[-1] == v[-1]
+        # each point kept is an exact order statistic: F(x) = rank / n
+        ranks = np.searchsorted(v, x, side="right")
+        np.testing.assert_allclose(f, ranks / v.size, atol=1e-12)
+        # the median read off the curve is numpy's
+        assert np.interp(0.5, f, x) == pytest.approx(np.median(v), rel=0.01)
+
+
+def test_requests_by_city_and_outcome(workload_report):
+    page, truth, _ = workload_report
+    bars = find(figures(page), "Requests by city and outcome")
+    for status in ("served", "pending", "unreachable"):
+        tr = next(t for t in bars["data"] if t["name"].startswith(status))
+        assert arr(tr["y"]).sum() == (truth["status"] == status).sum()
+        assert f"({(truth['status'] == status).sum():,})" in tr["name"]
+
+
+def test_timeline_views(workload_report):
+    page, truth, _ = workload_report
+    tl = truth["timeline"]
+    figs = figures(page)
+    thr = find(figs, "Inference throughput")
+    np.testing.assert_allclose(arr(trace(thr, "arrivals")["y"]), tl["inference_arrivals"] / 60.0)
+    np.testing.assert_allclose(arr(trace(thr, "output tokens/s")["y"]), tl["inference_tokens_out"] / 60.0)
+    q = find(figs, "Inference queue and active servers")
+    np.testing.assert_array_equal(arr(trace(q, "queue")["y"]), tl["inference_queue"])
+    train = find(figs, "Training progress")
+    np.testing.assert_allclose(arr(trace(train, "tokens trained")["y"]), tl["training_tokens_cum"])
+    eo = find(figs, "Earth observation data volumes")
+    unit = eo["layout"]["yaxis"]["title"]["text"]
+    scale = {"[GB]": 1e9, "[TB]": 1e12, "[PB]": 1e15}[unit]
+    np.testing.assert_allclose(
+        arr(trace(eo, "downlinked (cumulative)")["y"]) * scale, np.cumsum(tl["eo_downlinked_b"]), rtol=1e-12
+    )
+    np.testing.assert_allclose(arr(trace(eo, "stored on board")["y"]) * scale, tl["eo_stored_b"], rtol=1e-12)
+
+
+def test_summary_tables_and_pngs(workload_report):
+    page, truth, run_dir = workload_report
+    for key in ("served_fraction", "goodput", "downlinked_b"):
+        assert f"<td>{key}</td>" in page
+    assert "<td>0.93</td>" in page
+    for name in ("latency", "throughput", "training", "eo"):
+        assert (run_dir / f"report-{name}.png").stat().st_size > 10_000
