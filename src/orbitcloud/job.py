@@ -162,6 +162,10 @@ def radiation_block(loaded, fleet, designs, step_s: float):
             raise ScenarioError(f"{loaded.label}: constellation[{idx}].hardware.compute.faults: {exc}") from None
         n_dev[idx], spares[idx], delay[idx] = comp.count, comp.spares, comp.spare_delay_s
     si = fleet.shell_index
+    # satellites without accelerators carry no devices; any model stands in for them (no events)
+    fallback = next((m for m in models if m is not None), None)
+    if fallback is not None:
+        models = [fallback if m is None else m for m in models]
     subsamples = min(MAX_SUBSAMPLES, max(1, math.ceil(step_s / cfg.subsample_s - 1e-9)))
     need_flux = any(m is not None and _uses_fluence(m) for m in models)
     return RadiationBlock(

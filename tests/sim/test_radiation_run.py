@@ -140,3 +140,37 @@ def test_bad_fault_override_is_one_line(tmp_path, capsys):
     assert main(["run", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "faults" in err and "-1" in err
+
+
+def test_radiation_with_a_shell_without_hardware(tmp_path):
+    """A shell without accelerators beside one with them: dose for both, faults only where devices are."""
+    from orbitcloud.job import JobOptions, run_scenario
+
+    text = """
+name: mixed
+epoch: 2026-03-20T00:00:00Z
+duration: 2h
+step: 60s
+seed: 3
+radiation: {shielding_mm_al: 10}
+constellation:
+  - kind: walker
+    name: compute
+    hardware: v2mini-h100x8
+    altitude_km: 550
+    inclination_deg: 53
+    planes: 2
+    sats_per_plane: 3
+  - kind: walker
+    name: plain
+    altitude_km: 550
+    inclination_deg: 53
+    planes: 2
+    sats_per_plane: 3
+"""
+    path = tmp_path / "mixed.yaml"
+    path.write_text(text, "utf-8")
+    s = run_scenario(str(path), JobOptions())
+    comp, plain = s["shells"]
+    assert comp["radiation"]["devices"] == 48
+    assert plain["radiation"] is None or plain["radiation"]["devices"] == 0
