@@ -2,10 +2,14 @@
 
 Independent references: aep8's own flux at a point (the grid must reproduce it at a node and
 approximately between nodes), the plain Bethe formula for proton stopping powers (checks the embedded
-PSTAR table), the Suncatcher paper's expected dose (150 rad(Si)/yr behind shielding at ~650 km
-dawn-dusk, Google Research 2025, arXiv 2511.19468), and physical properties (zero flux gives zero
-dose, dose falls with shielding, the South Atlantic Anomaly and the outer-belt horns are where they
-belong).
+PSTAR table), an independent orbit dose (aep8's public API at every sample + a Bethe/CSDA
+solid-sphere transport written in test_radiation_published.py, no engine functions), the CREME96
+worst-day solar-proton spectrum (Tylka et al. 1997, built on the October 1989 event; as tabulated
+by SPENVIS, see test_radiation_published.py), the Suncatcher paper's expected dose (150 rad(Si)/yr
+behind shielding at ~650 km dawn-dusk, Google Research 2025, arXiv 2511.19468; a loose sanity band
+only), and physical properties (zero flux gives zero dose, dose falls with shielding, the South
+Atlantic Anomaly and the outer-belt horns are where they belong). Published SHIELDOSE-2 doses are
+compared in test_radiation_published.py.
 """
 
 from __future__ import annotations
@@ -29,13 +33,22 @@ from orbitcloud.environment.radiation import (
     spe_events,
     spe_exposure,
 )
+from test_radiation_published import (  # the independent calculation and the published SPE spectrum
+    creme96_worst_day_dose_rad,
+    creme96_worst_day_power_law,
+    independent_orbit_proton_dose_rad_s,
+    independent_sphere_dose,
+    independent_rel_tol,
+    spe_independent_rel_tol,
+    spe_published_factor,
+)
 
 # tolerances, in named units
 node_rel_tol = 1e-6  # grid value at a node vs aep8 at the same point (only float rounding)
 between_nodes_rel_tol = 0.20  # trilinear interpolation between 4-deg / 25-km nodes vs aep8
 bethe_rel_tol = 0.025  # PSTAR table vs plain Bethe formula, 20 MeV - 1 GeV (shell/density terms < 2 %)
 range_rel_tol = 0.015  # integrated CSDA range difference vs Bethe, 50 -> 250 MeV
-suncatcher_factor = 3.0  # the brief's acceptance band around 150 rad/yr
+suncatcher_factor = 3.0  # loose sanity band around Suncatcher's 150 rad/yr (their shielding is not ours)
 orbit_grid_rel_tol = 0.05  # orbit-mean dose, grid vs IRBEM at every sample (measured 1.0 %)
 kernel_rel_tol = 1e-9  # numba kernel vs NumPy reference (same formula, additions in another order)
 
@@ -160,9 +173,16 @@ def sso650():
 
 
 def test_dawn_dusk_650km_dose_vs_suncatcher(sso650):
-    """One day of a 650 km dawn-dusk SSO behind 10 mm Al (AP8MIN/AE8MIN + GCR): within a factor 3
-    of Suncatcher's 150 rad(Si)/yr. Measured: 196 rad/yr (trapped 192 + GCR 4); AP8MAX gives 142.
-    The grid agrees with IRBEM evaluated directly at every sample of the orbit (measured +1.0 %)."""
+    """One day of a 650 km dawn-dusk SSO behind 10 mm Al (AP8MIN/AE8MIN + GCR).
+
+    Tight check: the trapped-proton dose (191 of the 196 rad/yr) against an independent calculation
+    on the same 2,880 samples -- aep8's public API for AP8MIN at every sample and a Bethe/CSDA
+    solid-sphere transport that shares no function with the engine (test_radiation_published.py) --
+    within 6 % (measured +1.6 %). Published SHIELDOSE-2 figures for neighbouring orbits (550 km,
+    95-100 deg) are in test_radiation_published.py. Loose check: within a factor 3 of Suncatcher's
+    150 rad(Si)/yr, an expected value for their own (unstated) shielding. Measured: 196 rad/yr
+    (trapped 192 + GCR 4); AP8MAX gives 142. The grid also agrees with IRBEM evaluated directly at
+    every sample through the engine's own transport (measured +1.0 %)."""
     x, y, z = sso650
     g = RadiationGrid.build(650.0, 650.0, RadiationSpec(shielding_mm_al=10.0, solar="min"))
     assert x.dtype == np.float32
@@ -170,6 +190,11 @@ def test_dawn_dusk_650km_dose_vs_suncatcher(sso650):
     assert rate.shape == x.shape and np.all(np.isfinite(rate))
     per_yr = float(rate.mean()) * YEAR_S
     assert 150.0 / suncatcher_factor <= per_yr <= 150.0 * suncatcher_factor, per_yr
+    # the tight, independent check (protons; electrons are 0.5 of 192 rad/yr behind 10 mm)
+    x64, y64, z64 = (a[0].astype(np.float64) for a in (x, y, z))
+    independent = independent_orbit_proton_dose_rad_s(x64, y64, z64, shielding_mm_al=10.0, solar="min")
+    proton = float(g.trapped_dose_rate_rad_s(x, y, z, "p").mean())
+    assert proton == pytest.approx(independent, rel=independent_rel_tol), (proton * YEAR_S, independent * YEAR_S)
     # the same dose computed without the grid: B, L from IRBEM at every sample
     import aep8
 
@@ -323,6 +348,9 @@ def test_kernel_matches_numpy_and_handles_shapes(grid550):
 
 # --- solar particle events -----------------------------------------------------------------------------------------
 def test_spe_deterministic_and_chunk_invariant():
+    """SPE process: deterministic, chunk- and fleet-invariant, Poisson in count; event doses against
+    the CREME96 worst day (published spectrum, independent transport) and the default spectrum
+    against the independent transport of the same power law."""
     spec = RadiationSpec(spe=True, spe_rate_per_yr=6.0)
     t = np.arange(0.0, 2.0 * YEAR_S, 600.0)
     exposure = np.ones((2, t.size))
@@ -336,8 +364,26 @@ def test_spe_deterministic_and_chunk_invariant():
     # the rate integrates to the event doses (sampled every 600 s, tau = 1 day: Riemann error < 1 %)
     expected = float(np.sum(dose * (1.0 - np.exp(-(t[-1] - start) / spec.spe_decay_s))))
     assert float(np.sum(whole[0]) * 600.0) == pytest.approx(expected, rel=0.01)
-    # dose per event scales with the shield: a median event behind 10 mm Al is ~0.09 rad(Si)
-    assert rad.spe_dose_per_fluence30_rad_cm2(spec) * spec.spe_median_fluence30_cm2 == pytest.approx(0.086, rel=0.05)
+    # the event dose against a published event: an event with the CREME96 worst-day fluence (free
+    # space, > 30 MeV, 2.32e9 cm^-2) and the power law through its > 30 and > 100 MeV fluences
+    # (index 2.22), every event at the median (sigma_ln = 0), behind 10 mm Al, vs the independent
+    # transport of the tabulated spectrum (test_radiation_published.py): measured 214 vs 233 rad(Si)
+    f30, gamma = creme96_worst_day_power_law()
+    worst_day = RadiationSpec(spe=True, spe_rate_per_yr=6.0, spe_median_fluence30_cm2=f30, spe_sigma_ln=0.0,
+                              spe_gamma=gamma)
+    _, d_worst = spe_events(worst_day, 2.0 * YEAR_S, seed=7)
+    assert d_worst.size == start.size and np.all(d_worst == d_worst[0])  # same event times, fluence fixed
+    ratio = float(d_worst[0]) / creme96_worst_day_dose_rad(10.0)
+    assert 1.0 / spe_published_factor <= ratio <= spe_published_factor, ratio
+    # the default median event (1e6 cm^-2 > 30 MeV, J ~ E^-2.5) vs the independent transport of the same
+    # spectrum behind 10 mm: measured 0.086 vs 0.084 rad(Si)
+    median = rad.spe_dose_per_fluence30_rad_cm2(spec) * spec.spe_median_fluence30_cm2
+
+    def default_spectrum(e):  # J(> E) [cm^-2] of the median event, as the engine defines it
+        return spec.spe_median_fluence30_cm2 * (np.asarray(e) / 30.0) ** -spec.spe_gamma
+
+    independent = independent_sphere_dose(default_spectrum, spec.shielding_mm_al, 300.0)  # 300 MeV: engine's top
+    assert median == pytest.approx(independent, rel=spe_independent_rel_tol)
     assert rad.spe_dose_per_fluence30_rad_cm2(RadiationSpec(shielding_mm_al=1.0)) > 10 * rad.spe_dose_per_fluence30_rad_cm2(spec)
     other = spe_dose_rate_rad_s(spec, t, seed=8, exposure=exposure)
     assert not np.array_equal(whole, other)
