@@ -381,7 +381,7 @@ BAD_CASES = [
     (HW_BLOCK, "    hardware: starcloud-2\n", ["bad.yaml:11", "unknown satellite design 'starcloud-2'", "known:", "starcloud-1"]),
     (HW_BLOCK, "    hardware: {base: starclod-1}\n", ["unknown satellite design 'starclod-1'", "starcloud-1"]),
     ("area_m2: 2,", "area_m2: 2, coating: whte,", ["unknown radiator coating 'whte'", "starcloud-white"]),
-    ("solar_array: {area_m2: 10,", "solar_array: {cell: gaas, area_m2: 10,", ["unknown solar cell 'gaas'", "xtj-prime"]),
+    ("solar_array: {area_m2: 10,", "solar_array: {cell: gaas, area_m2: 10,", ["unknown solar cell 'gaas'", "xtj", "xtj-prime"]),
 ]
 
 

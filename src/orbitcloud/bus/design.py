@@ -103,7 +103,8 @@ def resolve(hw: Hardware, name: str = "") -> Design:
         acc = catalog.entry("accelerators", comp.accelerator)
         p_acc = float(_pick(comp.power_w, acc["power_w"]))
         ops = float(acc["ops_per_s"][comp.precision])
-        m_comp = comp.count * float(_pick(comp.mass_kg, acc["mass_kg"]))
+        # the cold spares fly too: their mass counts (they draw no power until switched in)
+        m_comp = (comp.count + comp.spares) * float(_pick(comp.mass_kg, acc["mass_kg"]))
     else:
         p_acc = ops = m_comp = 0.0
     arr = hw.solar_array

@@ -13,17 +13,18 @@ from __future__ import annotations
 import copy
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic import BeforeValidator, Field, Strict, model_validator
+
+from orbitcloud.scenario.base import Num, ScenarioModel
 
 Count = Annotated[int, Strict()]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
+Fraction = Annotated[Num, Field(ge=0.0, le=1.0)]
+Efficiency = Annotated[Num, Field(gt=0.0, le=1.0)]
 
 POINTING = ("sun_tracking", "single_axis", "nadir_body_fixed", "fixed")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+_Model = ScenarioModel
 
 
 def _known(catalog: str, key: str) -> dict[str, Any]:
@@ -42,10 +43,10 @@ class ComputeSpec(_Model):
     count: Count = Field(ge=0)
     precision: str = "bf16"
     utilisation: Fraction = 1.0
-    power_w: float | None = Field(default=None, ge=0.0)
-    mass_kg: float | None = Field(default=None, ge=0.0)
+    power_w: Num | None = Field(default=None, ge=0.0)
+    mass_kg: Num | None = Field(default=None, ge=0.0)
     spares: Count = Field(default=0, ge=0)
-    spare_delay_s: float = Field(default=3600.0, ge=0.0)
+    spare_delay_s: Num = Field(default=3600.0, ge=0.0)
     faults: dict[str, Any] | None = None
 
     @model_validator(mode="after")
@@ -62,20 +63,20 @@ class ComputeSpec(_Model):
 class SolarArraySpec(_Model):
     """Solar array: area, cell, packing, degradation, pointing."""
 
-    area_m2: float = Field(ge=0.0)
-    cell: str = "xtj-prime"
+    area_m2: Num = Field(ge=0.0)
+    cell: str = "xtj"
     efficiency: Efficiency | None = None
     packing_factor: Efficiency = 0.90
-    degradation_pct_per_yr: float | None = Field(default=None, ge=0.0, le=100.0)
-    age_yr: float = Field(default=0.0, ge=0.0, le=100.0)
-    temp_coeff_per_k: float | None = Field(default=None, ge=-0.05, le=0.05)
-    operating_temp_c: float | None = Field(default=None, ge=-150.0, le=200.0)
+    degradation_pct_per_yr: Num | None = Field(default=None, ge=0.0, le=100.0)
+    age_yr: Num = Field(default=0.0, ge=0.0, le=100.0)
+    temp_coeff_per_k: Num | None = Field(default=None, ge=-0.05, le=0.05)
+    operating_temp_c: Num | None = Field(default=None, ge=-150.0, le=200.0)
     absorptance: Fraction | None = None
     emissivity: Fraction | None = None
     pointing: Literal["sun_tracking", "single_axis", "nadir_body_fixed", "fixed"] = "sun_tracking"
-    normal: tuple[float, float, float] | None = None
-    kg_per_m2: float | None = Field(default=None, ge=0.0)
-    mass_kg: float | None = Field(default=None, ge=0.0)
+    normal: tuple[Num, Num, Num] | None = None
+    kg_per_m2: Num | None = Field(default=None, ge=0.0)
+    mass_kg: Num | None = Field(default=None, ge=0.0)
 
     @model_validator(mode="after")
     def _check(self) -> "SolarArraySpec":
@@ -93,14 +94,14 @@ class SolarArraySpec(_Model):
 class BatterySpec(_Model):
     """Battery: capacity, efficiencies, state-of-charge window."""
 
-    capacity_wh: float = Field(ge=0.0)
+    capacity_wh: Num = Field(ge=0.0)
     technology: str = "li-ion-space"
     charge_efficiency: Efficiency | None = None
     discharge_efficiency: Efficiency | None = None
     soc_min: Fraction | None = None
     soc_max: Fraction | None = None
     soc_initial: Fraction | None = None
-    mass_kg: float | None = Field(default=None, ge=0.0)
+    mass_kg: Num | None = Field(default=None, ge=0.0)
 
     @model_validator(mode="after")
     def _check(self) -> "BatterySpec":
@@ -117,7 +118,7 @@ class BatterySpec(_Model):
 class RadiatorSpec(_Model):
     """Radiator panels and the thermal limits of the satellite's lumped node."""
 
-    area_m2: float = Field(ge=0.0)
+    area_m2: Num = Field(ge=0.0)
     sides: Literal[1, 2] = 2
     coating: str = "starcloud-white"
     emissivity: Fraction | None = None
@@ -125,11 +126,11 @@ class RadiatorSpec(_Model):
     ir_absorptance: Fraction | None = None
     sun_view: Fraction = 0.0
     earth_view_factor: Fraction | None = None
-    t_max_c: float = Field(default=45.0, ge=-100.0, le=300.0)
-    t_min_c: float = Field(default=-10.0, ge=-200.0, le=200.0)
-    hysteresis_k: float = Field(default=5.0, ge=0.0, le=100.0)
-    heater_w: float = Field(default=0.0, ge=0.0)
-    kg_per_m2: float | None = Field(default=None, ge=0.0)
+    t_max_c: Num = Field(default=45.0, ge=-100.0, le=300.0)
+    t_min_c: Num = Field(default=-10.0, ge=-200.0, le=200.0)
+    hysteresis_k: Num = Field(default=5.0, ge=0.0, le=100.0)
+    heater_w: Num = Field(default=0.0, ge=0.0)
+    kg_per_m2: Num | None = Field(default=None, ge=0.0)
 
     @model_validator(mode="after")
     def _check(self) -> "RadiatorSpec":
@@ -169,13 +170,13 @@ class Hardware(_Model):
     label: str = ""
     source: str = ""
     compute: ComputeSpec | None = None
-    bus_power_w: float = Field(default=0.0, ge=0.0)
+    bus_power_w: Num = Field(default=0.0, ge=0.0)
     solar_array: SolarArraySpec
     battery: BatterySpec = BatterySpec(capacity_wh=0.0)
     radiator: RadiatorSpec
-    capacitance_j_per_k: float | None = Field(default=None, gt=0.0)
-    bus_mass_kg: float = Field(default=0.0, ge=0.0)
-    initial_temp_c: float | None = Field(default=None, ge=-200.0, le=300.0)
+    capacitance_j_per_k: Num | None = Field(default=None, gt=0.0)
+    bus_mass_kg: Num = Field(default=0.0, ge=0.0)
+    initial_temp_c: Num | None = Field(default=None, ge=-200.0, le=300.0)
 
 
 HardwareField = Annotated[Hardware | None, BeforeValidator(_expand)]
