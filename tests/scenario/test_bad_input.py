@@ -391,3 +391,28 @@ def test_console_script_usage_error(tmp_path):
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 2, proc.stderr
+
+
+@pytest.mark.parametrize("key, line", [
+    ("inclination_deg", "    inclination_deg: yes\n"),
+    ("altitude_km", "    altitude_km: true\n"),
+])
+def test_booleans_are_not_numbers(tmp_path, key, line):
+    """pydantic's lax mode would read a YAML boolean as 1/0 in a float field; the schema refuses it."""
+    from orbitcloud.errors import ScenarioError
+    from orbitcloud.scenario import load_scenario
+
+    text = (
+        "name: b\nepoch: 2026-03-20T00:00:00Z\nduration: 1h\nstep: 60s\nconstellation:\n"
+        "  - kind: walker\n    planes: 1\n    sats_per_plane: 1\n"
+        + ("    altitude_km: 550\n" if key != "altitude_km" else "")
+        + ("    inclination_deg: 53\n" if key != "inclination_deg" else "")
+        + line
+    )
+    path = tmp_path / "b.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(str(path))
+    msg = str(info.value)
+    assert f"constellation[0].{key}" in msg and "expected a number, got true" in msg, msg
+    assert "\n" not in msg

@@ -3,7 +3,12 @@
 Random documents (nested mappings, lists and scalars), mutations of a valid scenario (a key dropped,
 a value replaced by a random one, a random key added) and random text are fed to ``parse_scenario``.
 Nothing but :class:`~orbitcloud.errors.ScenarioError` may come out, and its message is a single line
-that starts with the label. Valid generated walker/sso scenarios load and build the right fleet.
+that starts with the label. Whenever a document loads, every value it gives is compared with what the
+scenario holds, read independently here (:func:`_assert_parsed_as_written`): durations from their
+text (``docs/scenario.md`` "Durations": s/sec, min, h, d = 86,400 s, w = 604,800 s), epochs with the
+standard library's ISO 8601 reader, local times ``HH:MM`` as hours, quantities as numbers, counts and
+names as given, defaults of absent keys from the docs' tables. Valid generated walker/sso scenarios
+load and build the right fleet.
 """
 
 from __future__ import annotations
@@ -74,6 +79,132 @@ def _dump(doc) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
+# ---- the document's values, read independently of the schema -----------------------------------------
+
+#: Seconds per duration unit (docs/scenario.md, "Durations"); ``m`` is refused there.
+UNIT_S = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+#: Text pydantic's lax booleans accept (pydantic docs, "Conversion table"); YAML's own booleans come as bool.
+TRUE_TEXT = {"1", "on", "t", "true", "y", "yes"}
+FALSE_TEXT = {"0", "off", "f", "false", "n", "no"}
+
+
+def _duration_s(value) -> float:
+    """A duration as written: a number of seconds, or a number and one unit (case-insensitive)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = value.strip().lower()
+    for unit in sorted(UNIT_S, key=len, reverse=True):  # "sec"/"min" before "s"
+        if text.endswith(unit) and text[: -len(unit)].strip():
+            return float(text[: -len(unit)].strip()) * UNIT_S[unit]
+    return float(text)
+
+
+def _number(value) -> float:
+    """A quantity (km, deg, m, h ...): YAML numbers, and numeric text (PyYAML 1.1 reads ``1e3`` as text).
+
+    YAML ``true``/``false`` are refused by the schema's quantity fields (``scenario/base.py``), so a
+    document that parses never carries one here.
+    """
+    assert not isinstance(value, bool), f"a boolean was accepted as a number: {value!r}"
+    if isinstance(value, bytes):
+        value = value.decode()
+    return float(value)
+
+
+def _flag(value) -> bool:
+    if isinstance(value, str):
+        assert value.strip().lower() in TRUE_TEXT | FALSE_TEXT, value
+        return value.strip().lower() in TRUE_TEXT
+    assert value in (0, 1), value
+    return bool(value)
+
+
+def _epoch(value) -> dt.datetime:
+    """ISO 8601 text or a YAML timestamp/date as a naive UTC datetime (offsets converted, none = UTC)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.strip())  # Python >= 3.11 reads "Z" and offsets
+    elif not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is not None:
+        value = (value - value.utcoffset()).replace(tzinfo=None)
+    return value
+
+
+def _ltan_h(value) -> float:
+    """``"HH:MM"`` as hours; an integer is YAML 1.1's sexagesimal reading of an unquoted HH:MM (minutes)."""
+    if isinstance(value, str):
+        hh, mm = value.strip().split(":")
+        return int(hh) + int(mm) / 60.0
+    return value / 60.0
+
+
+def _same(path: str, got, want) -> None:
+    if isinstance(want, float) and not math.isnan(want):
+        assert isinstance(got, float) and got == want, f"{path}: parsed {got!r}, document says {want!r}"
+    else:
+        assert got == want and type(got) is type(want), f"{path}: parsed {got!r}, document says {want!r}"
+
+
+def _check_fields(path: str, model, doc: dict, fields: dict) -> None:
+    """``fields``: key -> (reader, default); an absent key must hold the default, an explicit null None
+    (a null where the schema needs a value does not load)."""
+    for key, (read, default) in fields.items():
+        if key not in doc:
+            want = default
+        else:
+            want = None if doc[key] is None else read(doc[key])
+        _same(f"{path}.{key}", getattr(model, key), want)
+
+
+_IDENT = lambda v: v  # noqa: E731  (names, kinds, counts: kept as written)
+_SHELL_FIELDS = {
+    "walker": {"kind": (_IDENT, None), "name": (_IDENT, None), "altitude_km": (_number, None),
+               "mean_motion_rev_per_day": (_number, None), "inclination_deg": (_number, None),
+               "planes": (_IDENT, None), "sats_per_plane": (_IDENT, None), "phasing": (_IDENT, 0),
+               "pattern": (_IDENT, "delta"), "raan0_deg": (_number, 0.0)},
+    "sso": {"kind": (_IDENT, None), "name": (_IDENT, None), "altitude_km": (_number, None),
+            "mean_motion_rev_per_day": (_number, None), "ltan": (_ltan_h, None), "planes": (_IDENT, 1),
+            "sats_per_plane": (_IDENT, None), "phasing": (_IDENT, 0), "ltan_spacing_h": (_number, None),
+            "altitude_spacing_km": (_number, 0.0)},
+    "cluster": {"kind": (_IDENT, None), "name": (_IDENT, None), "count": (_IDENT, None),
+                "radius_m": (_number, None), "spacing_m": (lambda v: tuple(_number(x) for x in v), None)},
+    "tle": {"kind": (_IDENT, None), "name": (_IDENT, None), "path": (_IDENT, None), "limit": (_IDENT, None),
+            "planes": (_IDENT, None), "sats_per_plane": (_IDENT, None)},
+}
+_REFERENCE_FIELDS = {
+    "sso": {"kind": (_IDENT, None), "altitude_km": (_number, None), "ltan": (_ltan_h, None),
+            "arg_lat_deg": (_number, 0.0)},
+    "circular": {"kind": (_IDENT, None), "altitude_km": (_number, None), "inclination_deg": (_number, None),
+                 "raan_deg": (_number, 0.0), "arg_lat_deg": (_number, 0.0)},
+}
+_RADIATION_FIELDS = {"shielding_mm_al": (_number, 10.0), "solar": (_IDENT, "min"), "gcr_rad_per_yr": (_number, None),
+                     "spe": (_flag, False), "subsample_s": (_number, 60.0)}
+
+
+def _assert_parsed_as_written(doc: dict, sc: Scenario) -> None:
+    """Every value of the loaded document ``doc`` equals the scenario's, read independently (above)."""
+    _check_fields("", sc, doc, {"name": (_IDENT, None), "description": (_IDENT, ""), "epoch": (_epoch, None),
+                                "duration": (_duration_s, None), "step": (_duration_s, 60.0), "seed": (_IDENT, 0)})
+    assert len(sc.constellation) == len(doc["constellation"])
+    for i, (shell, d) in enumerate(zip(sc.constellation, doc["constellation"])):
+        _check_fields(f"constellation[{i}]", shell, d, _SHELL_FIELDS[d["kind"]])
+        if d["kind"] in ("walker", "sso"):
+            assert shell.count == shell.planes * shell.sats_per_plane
+        if d["kind"] == "cluster":
+            ref = d["reference"]
+            _check_fields(f"constellation[{i}].reference", shell.reference, ref, _REFERENCE_FIELDS[ref["kind"]])
+        if d.get("hardware") is None:
+            assert shell.hardware is None
+    rad = doc.get("radiation")
+    if rad is None:
+        assert sc.radiation is None
+    else:
+        _check_fields("radiation", sc.radiation, rad, _RADIATION_FIELDS)
+    for key in ("network", "ground", "workloads", "policies"):  # their values: tests of their own
+        if doc.get(key) is None:
+            assert getattr(sc, key) is None, key
+
+
 def _check(text: str) -> None:
     """parse_scenario(text) loads or raises ScenarioError with one line naming the label."""
     try:
@@ -84,6 +215,7 @@ def _check(text: str) -> None:
         assert msg.startswith(LABEL), msg
         return
     assert loaded.scenario.constellation
+    _assert_parsed_as_written(yaml.safe_load(text), loaded.scenario)
 
 
 @SETTINGS
@@ -159,6 +291,10 @@ def test_valid_document_is_valid():
     """Control: the unmutated document loads and builds 26 satellites."""
     loaded = parse_scenario(_dump(VALID), label=LABEL)
     assert len(build_fleet(loaded)) == VALID_COUNT
+    _assert_parsed_as_written(VALID, loaded.scenario)
+    sc = loaded.scenario  # and a few values typed in, so the reader above is checked too
+    assert sc.duration == 3600.0 and sc.step == 60.0 and sc.epoch == dt.datetime(2026, 3, 20)
+    assert sc.constellation[1].ltan == 10.5 and sc.constellation[2].spacing_m == (100.0, 200.0)
 
 
 @SETTINGS
@@ -178,6 +314,7 @@ def _build_or_error(doc) -> None:
     except ScenarioError:
         return
     sc = loaded.scenario
+    _assert_parsed_as_written(yaml.safe_load(_dump(doc)), sc)
     assume(sum(getattr(s, "count", 0) for s in sc.constellation) <= 20_000)
     try:
         fleet = build_fleet(loaded)
@@ -270,16 +407,24 @@ sso_shells = st.fixed_dictionaries(
 ).flatmap(lambda d: st.integers(min_value=0, max_value=d["planes"] - 1).map(lambda f: {**d, "phasing": f}))
 
 
+#: The generated durations and steps and their values in seconds, typed in.
+DURATION_S = {"90s": 90.0, "15min": 900.0, "6h": 21_600.0, "1d": 86_400.0, "365d": 31_536_000.0, 3600: 3600.0,
+              0.5: 0.5}
+STEP_S = {"1s": 1.0, "10s": 10.0, "1min": 60.0, 60: 60.0, 30.5: 30.5}
+
+
 @SETTINGS
 @given(
     shells=st.lists(st.one_of(walker_shells, sso_shells), min_size=1, max_size=4),
-    duration=st.sampled_from(["90s", "15min", "6h", "1d", "365d", 3600, 0.5]),
-    step=st.sampled_from(["1s", "10s", "1min", 60, 30.5]),
+    duration=st.sampled_from(sorted(DURATION_S, key=str)),
+    step=st.sampled_from(sorted(STEP_S, key=str)),
 )
 def test_valid_generated_scenarios_build(shells, duration, step):
     doc = {"name": "gen", "epoch": "2026-03-20T00:00:00Z", "duration": duration, "step": step,
            "constellation": shells}
     loaded = parse_scenario(_dump(doc), label=LABEL)
+    _assert_parsed_as_written(doc, loaded.scenario)
+    assert loaded.scenario.duration == DURATION_S[duration] and loaded.scenario.step == STEP_S[step]
     expected = sum(s["planes"] * s["sats_per_plane"] for s in shells)
     assert sum(s.count for s in loaded.scenario.constellation) == expected
     fleet = build_fleet(loaded)

@@ -23,9 +23,10 @@ import functools
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from orbitcloud.errors import ScenarioError
+from orbitcloud.scenario.base import Num, ScenarioModel
 
 __all__ = [
     "EarthObservation",
@@ -45,9 +46,7 @@ NO_FILTER = "none"
 _DOC_KEYS = ("label", "source", "assumptions")
 
 
-class _Model(BaseModel):
-    # the same base as orbitcloud.scenario.schema._Model (replicated: schema imports this module's class)
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+_Model = ScenarioModel
 
 
 @functools.lru_cache(maxsize=None)
@@ -77,15 +76,15 @@ class EOFilter(_Model):
 
     preset: str | None = None
     kind: Literal["none", "cloud", "semantic"] | None = None
-    cloud_threshold: float | None = Field(default=None, gt=0.0, le=1.0)
-    accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
-    false_positive: float | None = Field(default=None, ge=0.0, le=1.0)
-    eval_cloudy_fraction: float | None = Field(default=None, gt=0.0, lt=1.0)
-    product_bits_per_pixel: float | None = Field(default=None, gt=0.0)
-    product_ratio: float | None = Field(default=None, gt=0.0, le=1.0)
-    ops_per_pixel: float | None = Field(default=None, ge=0.0)
+    cloud_threshold: Num | None = Field(default=None, gt=0.0, le=1.0)
+    accuracy: Num | None = Field(default=None, ge=0.0, le=1.0)
+    false_positive: Num | None = Field(default=None, ge=0.0, le=1.0)
+    eval_cloudy_fraction: Num | None = Field(default=None, gt=0.0, lt=1.0)
+    product_bits_per_pixel: Num | None = Field(default=None, gt=0.0)
+    product_ratio: Num | None = Field(default=None, gt=0.0, le=1.0)
+    ops_per_pixel: Num | None = Field(default=None, ge=0.0)
     precision: str | None = None
-    power_w: float | None = Field(default=None, ge=0.0)
+    power_w: Num | None = Field(default=None, ge=0.0)
 
     @model_validator(mode="after")
     def _check(self) -> "EOFilter":
@@ -126,14 +125,14 @@ class EarthObservation(_Model):
 
     sensor: str = "planet-dove"
     shells: list[str] | None = Field(default=None, min_length=1)
-    swath_km: float | None = Field(default=None, gt=0.0, le=5000.0)
-    frame_length_km: float | None = Field(default=None, gt=0.0, le=5000.0)
-    gsd_m: float | None = Field(default=None, gt=0.0, le=100_000.0)
-    bands: float | None = Field(default=None, gt=0.0, le=10_000.0)
+    swath_km: Num | None = Field(default=None, gt=0.0, le=5000.0)
+    frame_length_km: Num | None = Field(default=None, gt=0.0, le=5000.0)
+    gsd_m: Num | None = Field(default=None, gt=0.0, le=100_000.0)
+    bands: Num | None = Field(default=None, gt=0.0, le=10_000.0)
     bits_per_sample: int | None = Field(default=None, ge=1, le=64)
-    storage_gb: float | None = Field(default=None, ge=0.0)
+    storage_gb: Num | None = Field(default=None, ge=0.0)
     targets: Literal["all", "land"] | None = None
-    min_sun_elevation_deg: float | None = Field(default=None, ge=-90.0, lt=90.0)
+    min_sun_elevation_deg: Num | None = Field(default=None, ge=-90.0, lt=90.0)
     filter: FilterField = EOFilter(kind="none")
     relay: bool = True
 

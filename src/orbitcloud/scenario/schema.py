@@ -11,8 +11,9 @@ import datetime as _dt
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import BeforeValidator, Field, Strict, field_validator, model_validator
 
+from orbitcloud.scenario.base import Num, ScenarioModel
 from orbitcloud.scenario.durations import parse_duration_s
 from orbitcloud.scenario.hardware import HardwareField
 from orbitcloud.scenario.workloads import Policies, Workloads
@@ -38,8 +39,7 @@ DurationS = Annotated[float, BeforeValidator(_duration)]
 Count = Annotated[int, Strict()]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+_Model = ScenarioModel
 
 
 def _check_altitude(altitude_km: float | None, mean_motion: float | None) -> None:
@@ -91,10 +91,10 @@ class CircularOrbit(_Model):
     """One circular reference orbit given by its elements (used as a cluster reference)."""
 
     kind: Literal["circular"]
-    altitude_km: float
-    inclination_deg: float = Field(ge=0.0, le=180.0)
-    raan_deg: float = 0.0
-    arg_lat_deg: float = 0.0
+    altitude_km: Num
+    inclination_deg: Num = Field(ge=0.0, le=180.0)
+    raan_deg: Num = 0.0
+    arg_lat_deg: Num = 0.0
 
     @model_validator(mode="after")
     def _alt(self) -> "CircularOrbit":
@@ -106,9 +106,9 @@ class SSOOrbit(_Model):
     """One sun-synchronous circular reference orbit (used as a cluster reference)."""
 
     kind: Literal["sso"]
-    altitude_km: float
+    altitude_km: Num
     ltan: LtanH
-    arg_lat_deg: float = 0.0
+    arg_lat_deg: Num = 0.0
 
     @model_validator(mode="after")
     def _alt(self) -> "SSOOrbit":
@@ -126,14 +126,14 @@ class WalkerShell(_Model):
     kind: Literal["walker"]
     name: str | None = None
     hardware: HardwareField = None
-    altitude_km: float | None = None
-    mean_motion_rev_per_day: float | None = Field(default=None, gt=0.0)
-    inclination_deg: float = Field(ge=0.0, le=180.0)
+    altitude_km: Num | None = None
+    mean_motion_rev_per_day: Num | None = Field(default=None, gt=0.0)
+    inclination_deg: Num = Field(ge=0.0, le=180.0)
     planes: Count = Field(ge=1)
     sats_per_plane: Count = Field(ge=1)
     phasing: Count = Field(default=0, ge=0)
     pattern: Literal["delta", "star"] = "delta"
-    raan0_deg: float = 0.0
+    raan0_deg: Num = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> "WalkerShell":
@@ -153,14 +153,14 @@ class SSOShell(_Model):
     kind: Literal["sso"]
     name: str | None = None
     hardware: HardwareField = None
-    altitude_km: float | None = None
-    mean_motion_rev_per_day: float | None = Field(default=None, gt=0.0)
+    altitude_km: Num | None = None
+    mean_motion_rev_per_day: Num | None = Field(default=None, gt=0.0)
     ltan: LtanH
     planes: Count = Field(default=1, ge=1)
     sats_per_plane: Count = Field(ge=1)
     phasing: Count = Field(default=0, ge=0)
-    ltan_spacing_h: float | None = Field(default=None, ge=0.0, le=24.0)
-    altitude_spacing_km: float = 0.0
+    ltan_spacing_h: Num | None = Field(default=None, ge=0.0, le=24.0)
+    altitude_spacing_km: Num = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> "SSOShell":
@@ -193,8 +193,8 @@ class ClusterShell(_Model):
     name: str | None = None
     hardware: HardwareField = None
     count: Count = Field(ge=1)
-    radius_m: float = Field(gt=0.0)
-    spacing_m: tuple[float, float]
+    radius_m: Num = Field(gt=0.0)
+    spacing_m: tuple[Num, Num]
     reference: ReferenceOrbit
 
     @field_validator("spacing_m")
@@ -238,24 +238,24 @@ REFERENCE_KINDS: dict[str, type[_Model]] = {"sso": SSOOrbit, "circular": Circula
 class Radiation(_Model):
     """Radiation environment and faults (``docs/radiation.md``, ``docs/faults.md``)."""
 
-    shielding_mm_al: float = Field(default=10.0, ge=0.1, le=100.0)
+    shielding_mm_al: Num = Field(default=10.0, ge=0.1, le=100.0)
     solar: Literal["min", "max"] = "min"
-    gcr_rad_per_yr: float | None = Field(default=None, ge=0.0, le=1000.0)
+    gcr_rad_per_yr: Num | None = Field(default=None, ge=0.0, le=1000.0)
     spe: bool = False
-    subsample_s: float = Field(default=60.0, gt=0.0, le=3600.0)
+    subsample_s: Num = Field(default=60.0, gt=0.0, le=3600.0)
 
 
 class LinkBudget(_Model):
     """Optical ISL terminal for a link-budget capacity (``docs/links.md``)."""
 
-    tx_power_w: float = Field(gt=0.0)
-    tx_aperture_m: float = Field(gt=0.0)
-    rx_aperture_m: float = Field(gt=0.0)
-    wavelength_nm: float = Field(default=1550.0, gt=0.0)
-    pointing_loss_db: float = Field(default=3.0, ge=0.0)
-    other_losses_db: float = Field(default=3.0, ge=0.0)
-    photons_per_bit: float = Field(default=100.0, gt=0.0)
-    max_rate_gbps: float = Field(gt=0.0)
+    tx_power_w: Num = Field(gt=0.0)
+    tx_aperture_m: Num = Field(gt=0.0)
+    rx_aperture_m: Num = Field(gt=0.0)
+    wavelength_nm: Num = Field(default=1550.0, gt=0.0)
+    pointing_loss_db: Num = Field(default=3.0, ge=0.0)
+    other_losses_db: Num = Field(default=3.0, ge=0.0)
+    photons_per_bit: Num = Field(default=100.0, gt=0.0)
+    max_rate_gbps: Num = Field(gt=0.0)
 
 
 class ISL(_Model):
@@ -264,11 +264,11 @@ class ISL(_Model):
     topology: Literal["plus_grid", "nearest", "cluster_mesh", "none"] = "none"
     k: Count = Field(default=4, ge=1)
     max_terminals: Count = Field(default=4, ge=1)
-    max_range_km: float | None = Field(default=None, gt=0.0)
-    grazing_height_km: float = Field(default=80.0, ge=0.0, le=1000.0)
-    capacity_gbps: float | None = Field(default=None, gt=0.0)
+    max_range_km: Num | None = Field(default=None, gt=0.0)
+    grazing_height_km: Num = Field(default=80.0, ge=0.0, le=1000.0)
+    capacity_gbps: Num | None = Field(default=None, gt=0.0)
     link_budget: LinkBudget | None = None
-    acquisition_s: float = Field(default=0.0, ge=0.0)
+    acquisition_s: Num = Field(default=0.0, ge=0.0)
 
     @model_validator(mode="after")
     def _capacity(self) -> "ISL":
@@ -282,7 +282,7 @@ class Flow(_Model):
 
     src: str
     dst: str
-    demand_gbps: float = Field(gt=0.0)
+    demand_gbps: Num = Field(gt=0.0)
 
 
 class Network(_Model):
@@ -298,9 +298,9 @@ class StationEntry(_Model):
     """One inline ground station."""
 
     name: str = Field(min_length=1)
-    lat_deg: float = Field(ge=-90.0, le=90.0)
-    lon_deg: float = Field(ge=-180.0, lt=360.0)
-    elevation_m: float = 0.0
+    lat_deg: Num = Field(ge=-90.0, le=90.0)
+    lon_deg: Num = Field(ge=-180.0, lt=360.0)
+    elevation_m: Num = 0.0
     id: Count | None = None
 
 
@@ -308,10 +308,10 @@ class Ground(_Model):
     """Ground segment (``docs/ground.md``): stations from a CSV file or inline."""
 
     stations: str | list[StationEntry]
-    min_elevation_deg: float | None = Field(default=25.0, ge=0.0, lt=90.0)
-    max_range_km: float | None = Field(default=None, gt=0.0)
-    downlink_gbps: float = Field(default=10.0, ge=0.0)
-    uplink_gbps: float = Field(default=1.0, ge=0.0)
+    min_elevation_deg: Num | None = Field(default=25.0, ge=0.0, lt=90.0)
+    max_range_km: Num | None = Field(default=None, gt=0.0)
+    downlink_gbps: Num = Field(default=10.0, ge=0.0)
+    uplink_gbps: Num = Field(default=1.0, ge=0.0)
     max_tracked: Count | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")

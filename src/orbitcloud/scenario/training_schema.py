@@ -29,9 +29,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, Strict, ValidationError, model_validator
 
 from orbitcloud.errors import ScenarioError
+from orbitcloud.scenario.base import Num, ScenarioModel
 from orbitcloud.scenario.durations import parse_duration_s
 
 __all__ = ["Checkpoint", "Training", "parse_training", "INTERVAL_WORDS"]
@@ -64,16 +65,15 @@ Interval = Annotated[Union[Literal["auto", "none"], float], BeforeValidator(_int
 DurationS = Annotated[float, BeforeValidator(_duration)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+_Model = ScenarioModel
 
 
 class Checkpoint(_Model):
     """Checkpointing: state size per parameter, write rate per satellite, interval."""
 
     interval: Interval = "auto"
-    write_gbps: float = Field(default=16.0, gt=0.0, le=1e6)
-    bytes_per_param: float = Field(default=14.0, gt=0.0, le=64.0)
+    write_gbps: Num = Field(default=16.0, gt=0.0, le=1e6)
+    bytes_per_param: Num = Field(default=14.0, gt=0.0, le=64.0)
     mtbf_prior: DurationS | None = None
 
     @model_validator(mode="after")
@@ -94,26 +94,26 @@ class Training(_Model):
 
     model: str = Field(min_length=1)
     precision: str = "bf16"
-    tokens: float = Field(gt=0.0, le=1e16)
-    global_batch_tokens: float = Field(gt=0.0, le=1e12)
+    tokens: Num = Field(gt=0.0, le=1e16)
+    global_batch_tokens: Num = Field(gt=0.0, le=1e12)
     seq_len: Count = Field(default=1024, ge=1, le=10_000_000)
     shell: str | None = None
     count: Count | None = Field(default=None, ge=1)
     spares: Count = Field(default=0, ge=0)
-    mfu: float | None = Field(default=None, gt=0.0, le=1.0)
+    mfu: Num | None = Field(default=None, gt=0.0, le=1.0)
     mode: Literal["sync", "diloco"] = "sync"
     diloco_h: Count = Field(default=500, ge=1, le=1_000_000)
     allreduce: Literal["ring", "hierarchical"] = "ring"
     on_constraint: Literal["pause", "shrink"] = "pause"
-    soc_pause: float = Field(default=0.3, ge=0.0, le=1.0)
-    soc_resume: float | None = Field(default=None, ge=0.0, le=1.0)
-    temp_margin_pause_k: float = Field(default=0.0, ge=-100.0, le=200.0)
+    soc_pause: Num = Field(default=0.3, ge=0.0, le=1.0)
+    soc_resume: Num | None = Field(default=None, ge=0.0, le=1.0)
+    temp_margin_pause_k: Num = Field(default=0.0, ge=-100.0, le=200.0)
     pause_in_eclipse: bool = False
     checkpoint: Checkpoint = Checkpoint()
-    restart_s: float = Field(default=300.0, ge=0.0, le=1e7)
-    reconfigure_s: float = Field(default=60.0, ge=0.0, le=1e7)
-    sdc_detection: float = Field(default=0.5, ge=0.0, le=1.0)
-    isl_gbps: float | None = Field(default=None, gt=0.0, le=1e6)
+    restart_s: Num = Field(default=300.0, ge=0.0, le=1e7)
+    reconfigure_s: Num = Field(default=60.0, ge=0.0, le=1e7)
+    sdc_detection: Num = Field(default=0.5, ge=0.0, le=1.0)
+    isl_gbps: Num | None = Field(default=None, gt=0.0, le=1e6)
 
     @model_validator(mode="after")
     def _check(self) -> "Training":

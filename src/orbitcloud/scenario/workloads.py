@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import BeforeValidator, Field, Strict, field_validator, model_validator
 
+from orbitcloud.scenario.base import Num, ScenarioModel
 from orbitcloud.scenario.durations import parse_duration_s
 from orbitcloud.scenario.eo_schema import EarthObservation
 from orbitcloud.scenario.training_schema import Training
@@ -21,17 +22,16 @@ Count = Annotated[int, Strict()]
 POLICY_NAMES = ("first-fit", "power-aware", "follow-the-sun", "latency-aware", "thermal-aware")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+_Model = ScenarioModel
 
 
 class Source(_Model):
     """A city (or any place) that sends requests; ``weight`` is its share of the arrivals."""
 
     name: str = Field(min_length=1)
-    lat_deg: float = Field(ge=-90.0, le=90.0)
-    lon_deg: float = Field(ge=-180.0, lt=360.0)
-    weight: float = Field(default=1.0, gt=0.0)
+    lat_deg: Num = Field(ge=-90.0, le=90.0)
+    lon_deg: Num = Field(ge=-180.0, lt=360.0)
+    weight: Num = Field(default=1.0, gt=0.0)
 
 
 class Arrivals(_Model):
@@ -39,8 +39,8 @@ class Arrivals(_Model):
 
     generator: str | None = None
     trace: str | None = None
-    rate_per_s: float | None = Field(default=None, gt=0.0, le=1e6)
-    rate_scale: float = Field(default=1.0, gt=0.0, le=1e6)
+    rate_per_s: Num | None = Field(default=None, gt=0.0, le=1e6)
+    rate_scale: Num = Field(default=1.0, gt=0.0, le=1e6)
 
     @model_validator(mode="after")
     def _one_source(self) -> "Arrivals":
@@ -100,12 +100,12 @@ class Policies(_Model):
     replan: DurationS = 300.0
     telemetry_delay: DurationS = 60.0
     route_every: DurationS = 60.0
-    target_utilisation: float = Field(default=0.6, gt=0.0, le=1.0)
+    target_utilisation: Num = Field(default=0.6, gt=0.0, le=1.0)
     min_replicas: Count = Field(default=1, ge=1)
-    soc_min: float = Field(default=0.5, ge=0.0, le=1.0)
-    temp_margin_k: float = Field(default=5.0, ge=0.0)
+    soc_min: Num = Field(default=0.5, ge=0.0, le=1.0)
+    temp_margin_k: Num = Field(default=5.0, ge=0.0)
     eclipse_lookahead: DurationS = 900.0
-    idle_demand: float = Field(default=0.15, ge=0.0, le=1.0)
+    idle_demand: Num = Field(default=0.15, ge=0.0, le=1.0)
     migrate_after: DurationS = 120.0
 
     @field_validator("placement")
