@@ -89,22 +89,48 @@ def test_train_flops_per_token_matches_nanogpt_estimate():
     assert train_flops_per_token(g, 2048) > train_flops_per_token(g, 1024)
 
 
+def _catalog_yaml(name: str) -> dict:
+    """A catalog file read directly (not through ``orbitcloud.catalog``)."""
+    from importlib import resources
+
+    import yaml
+
+    return yaml.safe_load(resources.files("orbitcloud.catalog").joinpath(f"{name}.yaml").read_text("utf-8"))
+
+
+def _listed(message: str, after: str) -> list[str]:
+    """The comma-separated names after ``after`` at the end of a one-line message."""
+    assert after in message, message
+    return [n.strip() for n in message.split(after, 1)[1].split(",")]
+
+
 def test_bad_names_list_the_known_ones():
-    with pytest.raises(OrbitcloudError, match="model 'llama-9b' is unknown; known models: .*gemma-2b"):
-        llm("llama-9b")
-    with pytest.raises(OrbitcloudError, match="precision 'fp6' is unknown; known precisions: fp32, tf32, bf16"):
-        weight_bytes(llm("gpt2-124m"), "fp6")
-    with pytest.raises(OrbitcloudError, match="kv precision 'q8'"):
-        kv_bytes_per_token(llm("gpt2-124m"), "q8")
-    with pytest.raises(OrbitcloudError, match="unknown accelerator 'a100'; known: .*a100-sxm-80"):
-        models.accelerator("a100")
-    with pytest.raises(OrbitcloudError, match="precision 'fp8' is not supported by a100-sxm-80; supported: .*bf16"):
-        models.peak_ops_per_s("a100-sxm-80", "fp8")
-    # one line each
-    try:
-        llm("nope")
-    except OrbitcloudError as exc:
-        assert "\n" not in str(exc)
+    """Every bad name raises (pytest.raises fails the test when nothing is raised) one line that names
+    the bad value and lists exactly the known ones, read here from the YAML files themselves."""
+    models_yaml = sorted(k for k in _catalog_yaml("llm_models") if k != "inference_efficiency")
+    accel_yaml = _catalog_yaml("accelerators")
+    # the precisions docs/compute.md lists for weight_bytes (`fp32 tf32 bf16 fp16 fp8 int8 int4 fp4 fp64`), typed in
+    precisions = {"fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"}
+    cases = [
+        (lambda: llm("llama-9b"), "model 'llama-9b' is unknown; ", "known models: ", set(models_yaml)),
+        (lambda: weight_bytes(llm("gpt2-124m"), "fp6"), "precision 'fp6' is unknown; ", "known precisions: ",
+         precisions),
+        (lambda: kv_bytes_per_token(llm("gpt2-124m"), "q8"), "kv precision 'q8' is unknown; ", "known precisions: ",
+         precisions),
+        (lambda: models.accelerator("a100"), "unknown accelerator 'a100'; ", "known: ", set(accel_yaml)),
+        (lambda: models.peak_ops_per_s("a100-sxm-80", "fp8"), "precision 'fp8' is not supported by a100-sxm-80; ",
+         "supported: ", set(accel_yaml["a100-sxm-80"]["ops_per_s"])),
+        (lambda: llm("nope"), "model 'nope' is unknown; ", "known models: ", set(models_yaml)),
+    ]
+    for call, head, after, known in cases:
+        with pytest.raises(OrbitcloudError) as info:
+            call()
+        msg = str(info.value)
+        assert "\n" not in msg and "\r" not in msg, msg  # one line each
+        assert msg.startswith(head), msg
+        names = _listed(msg, after)
+        assert len(names) == len(set(names)) and set(names) == known, msg
+    assert "fp8" not in accel_yaml["a100-sxm-80"]["ops_per_s"]  # the A100 has no FP8 tensor cores
 
 
 def test_accelerator_catalog_a100_and_train_mfu_sources():

@@ -28,14 +28,24 @@ def _close(value: float, expected: float, rel: float = REL) -> bool:
 # --------------------------------------------------------------------------------------------------
 
 
+#: Products of a handful of floats: the same value up to rounding (~1e-16 relative per operation).
+FLOAT_REL = 1e-12
+#: The paper quotes the array as "~28 kW": rounded to the kW [W].
+HALF_KW_W = 500.0
+
+
 def test_suncatcher_v2mini_array_power():
-    """105 m2 x 1,361 W/m2 x 0.22 x 0.90 ~ 28.3 kW with the cells at their reference temperature."""
+    """Suncatcher (arXiv 2511.19468, design/REFERENCES.md): the Starlink V2-mini proxy array,
+    105 m2 x 1,361 W/m2 x 0.22 x 0.90 packing ~ 28 kW, cells at their reference temperature."""
+    expected_w = 105.0 * 1361.0 * 0.22 * 0.90  # = 28,295.19 W, the paper's factors written out
+    assert expected_w == pytest.approx(28e3, abs=HALF_KW_W)  # the paper's rounded figure
     p_w = sizing.cell_array_power_w(105.0, "starlink-v2mini-proxy", 0.90)
-    assert _close(p_w, 28.3e3), p_w
+    assert p_w == pytest.approx(expected_w, rel=FLOAT_REL), p_w
     # the same through the general function (efficiency given, cells at T_ref, no ageing)
-    assert sizing.array_power_w(105.0, 0.22, 0.90) == pytest.approx(p_w, rel=1e-12)
-    # a hotter cell gives less (the temperature coefficient acts through bus.power.cell_efficiency)
-    assert sizing.array_power_w(105.0, 0.22, 0.90, temp_coeff_per_k=-0.0035, t_cell_k=301.15 + 30.0) < p_w
+    assert sizing.array_power_w(105.0, 0.22, 0.90) == pytest.approx(expected_w, rel=FLOAT_REL)
+    # 30 K hotter with -0.35 %/K: eta = 0.22 (1 - 0.0035 x 30) = 0.22 x 0.895, so 25,324.2 W
+    hot_w = sizing.array_power_w(105.0, 0.22, 0.90, temp_coeff_per_k=-0.0035, t_cell_k=301.15 + 30.0)
+    assert hot_w == pytest.approx(expected_w * (1.0 - 0.0035 * 30.0), rel=FLOAT_REL)
 
 
 @pytest.mark.parametrize("launch_usd_per_kg, expected", [(3600.0, 14_786.0), (200.0, 821.0)])
@@ -203,7 +213,7 @@ constellation:
     hardware:
       compute: {{accelerator: h100-sxm, count: 100, precision: bf16}}
       bus_power_w: {r['compute']['bus_power_w']!r}
-      solar_array: {{area_m2: {s['array_area_m2']!r}, cell: xtj-prime, packing_factor: 0.9, pointing: sun_tracking}}
+      solar_array: {{area_m2: {s['array_area_m2']!r}, cell: xtj, packing_factor: 0.9, pointing: sun_tracking}}
       battery: {{capacity_wh: {s['battery_capacity_wh']!r}, technology: li-ion-space}}
       radiator: {{area_m2: {s['radiator_area_m2']!r}, sides: 2, coating: starcloud-white, t_max_c: 40, t_min_c: -40}}
 """)
@@ -246,10 +256,44 @@ def test_yaml_file_and_flags_override(tmp_path, capsys):
     assert row["value"] == 200 and row["source"] == "input"
 
 
+def _table_rows(out: str) -> dict[str, str]:
+    """``label -> value`` of the rich table's two-column rows (first occurrence of a label)."""
+    rows: dict[str, str] = {}
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) == 2 and cells[0] and cells[1]:
+            rows.setdefault(cells[0], cells[1])
+    return rows
+
+
+def _shown(text: str) -> float:
+    """A table value with an SI prefix (``"1.413 EOP/s"``, ``"50 kW"``, ``"5864 s"``) as a number."""
+    number, unit = text.replace(",", "").split(" ", 1)
+    prefix = {"k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}.get(unit[0], 1.0) if len(unit) > 1 else 1.0
+    return float(number) * prefix
+
+
+#: The table shows 4 significant digits: within half a unit of the last one (5e-4 relative at most).
+SIG4_REL = 5e-4
+
+
 def test_table_output(capsys):
+    """The table carries the sizing's numbers, checked against closed forms of the inputs: 1 MW of H100
+    (700 W, 989 TFLOP/s bf16 dense: catalog/accelerators.yaml, NVIDIA datasheet) at the default
+    dawn-dusk 650 km orbit, 100 kW satellites, bus power 5 % of IT (docs/sizing.md defaults)."""
     assert main(["size", "--it-power-w", "1e6", "--eclipse-s", "600"]) == 0
     out = capsys.readouterr().out
     assert "radiator" in out.lower() and "assumptions" in out
+    rows = _table_rows(out)
+    a_m = WGS84_A_M + 650e3
+    period_s = 2.0 * math.pi * math.sqrt(a_m**3 / 3.986004418e14)  # Kepler, WGS-84 mu: 5,863.7 s
+    assert _shown(rows["period"]) == pytest.approx(period_s, abs=0.5)  # whole seconds shown
+    assert _shown(rows["longest eclipse (year)"]) == 600.0  # the input
+    assert int(rows["accelerators"].replace(",", "")) == round(1e6 / 700.0)  # 1,428.6 shown as 1429
+    assert _shown(rows["IT power"]) == 1e6
+    assert _shown(rows["bus power"]) == pytest.approx(0.05 * 1e6, rel=SIG4_REL)
+    assert _shown(rows["peak throughput"]) == pytest.approx(1e6 / 700.0 * 989e12, rel=SIG4_REL)
+    assert int(rows["satellites"]) == math.ceil(1e6 / 100e3)
 
 
 @pytest.mark.parametrize(

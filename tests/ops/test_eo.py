@@ -299,20 +299,44 @@ def test_storage_full_loses_frames_and_counts_them():
     assert model.summary()["frames_lost"] == 0 and model.summary()["storage_high_water_b_max"] <= p.storage_b
 
 
+#: Each share of a pool is floored to whole bytes once per step: +-1 B per step and satellite.
+ONE_BYTE = 1
+
+
 def test_relay_pooling_downlinks_more_than_direct_only():
+    """Two satellites, equal captures; only satellite 0 sees a station (1 Gbit/s). Direct only: 0 sends
+    everything it takes (~4.6 GB per step < its 7.5 GB per step), 1 nothing. Pooled over the ISLs: the
+    pool (7.5 GB per step) is smaller than the two captures together (~9.2 GB per step) in every step,
+    so it is used in full and split equally between the equal backlogs."""
     dt, n_t = 60.0, 20
     t = np.arange(n_t) * dt
     r = equator_track(2, 7000.0, t)
     p = params(sensor="planet-dove", **ALWAYS_LIT)
     contact = [1e9, 0.0]  # only satellite 0 sees a station (1 Gbps)
+    pool_b_per_step = math.floor(1e9 * dt / 8)  # 7.5e9 B
+    # captures, closed form: the first step at the circular rate sqrt(mu/r^3), then 7,000 m/s along the
+    # track; a frame belongs to the step in which its start is passed: ceil(distance / L) frames
+    first_m = R_MEAN_M * math.sqrt(MU / (A_E + 500e3) ** 3) * dt
+    frames = math.ceil((first_m + 7000.0 * dt * (n_t - 1)) / p.frame_length_m)
+    per_step_min_b = math.floor(7000.0 * dt / p.frame_length_m) * p.frame_size_b  # >= 36 frames a step
+    per_step_max_b = (math.ceil(max(first_m, 7000.0 * dt) / p.frame_length_m) + 1) * p.frame_size_b
+    # one satellite's capture fits its own contact; the two together overfill the pool in every step
+    assert per_step_max_b < pool_b_per_step < 2 * per_step_min_b
     direct = run(EOModel(p, np.arange(2), np.zeros(2), 0, dt, n_t), r, dt, contact_bps=contact).per_satellite()
     pooled = run(EOModel(p, np.arange(2), np.zeros(2), 0, dt, n_t), r, dt, contact_bps=contact,
                  component=lambda k: np.array([0, 0]), component_bps=lambda k: np.array([1e9])).per_satellite()
-    assert direct["downlinked_b"][1] == 0 and pooled["downlinked_b"][1] > 0
-    assert pooled["downlinked_b"].sum() > direct["downlinked_b"].sum()
-    assert pooled["downlinked_b"].sum() <= n_t * 1e9 * dt / 8  # never more than the pool's capacity
+    np.testing.assert_array_equal(direct["frames_captured"], [frames, frames])
+    np.testing.assert_array_equal(pooled["captured_b"], [frames * p.frame_size_b] * 2)
+    assert direct["downlinked_b"][0] == direct["captured_b"][0] and direct["downlinked_b"][1] == 0
+    # the pool is used in full every step: 20 x 7.5 GB in all
+    assert pooled["downlinked_b"].sum() == pytest.approx(n_t * pool_b_per_step, abs=2 * n_t * ONE_BYTE)
     # the pool is shared in proportion to the backlogs: equal backlogs -> equal shares (+-1 B rounding)
-    assert abs(int(pooled["downlinked_b"][0]) - int(pooled["downlinked_b"][1])) <= n_t * 2 * p.frame_size_b
+    for i in (0, 1):
+        assert pooled["downlinked_b"][i] == pytest.approx(n_t * pool_b_per_step / 2, abs=n_t * ONE_BYTE)
+    assert abs(int(pooled["downlinked_b"][0]) - int(pooled["downlinked_b"][1])) <= n_t * ONE_BYTE
+    assert pooled["lost_b"].sum() == 0  # 64 GB recorders hold the 17 GB left over each
+    balance_ok(run(EOModel(p, np.arange(2), np.zeros(2), 0, dt, n_t), r, dt, contact_bps=contact,
+                   component=lambda k: np.array([0, 0]), component_bps=lambda k: np.array([1e9])))
     # relay: false ignores the components
     p_off = params(sensor="planet-dove", relay=False, **ALWAYS_LIT)
     off = run(EOModel(p_off, np.arange(2), np.zeros(2), 0, dt, n_t), r, dt, contact_bps=contact,

@@ -83,7 +83,11 @@ def test_saturated_server_delivers_the_steady_state_throughput():
     horizon = 600.0
     _run(pool, horizon, step_s=60.0)
     rate = pool.tokens_out / horizon
-    assert rate == pytest.approx(perf.throughput_tok_s(n_in, n_out), rel=0.10)
+    # identical requests, all queued at t = 0: deterministic. The run differs from the steady state
+    # only by the first round's start and the round cut at the horizon, one round (2.24 s here) each:
+    # 2 rounds / 600 s = 0.75 %. Measured: -0.28 %.
+    two_rounds = 2.0 * perf.round_s(n_in, n_out, perf.max_concurrency(n_in, n_out)) / horizon
+    assert rate == pytest.approx(perf.throughput_tok_s(n_in, n_out), rel=two_rounds)
 
 
 def test_every_request_is_accounted_once_under_stops_and_migration():

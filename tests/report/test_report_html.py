@@ -3,7 +3,10 @@ checked against an independent reading of the run directory."""
 
 from __future__ import annotations
 
+import html
 import json
+import math
+import re
 
 import numpy as np
 import pyarrow.compute as pc
@@ -17,6 +20,163 @@ from orbitcloud.report import build_report
 from orbitcloud.report import data as D
 
 MIN_ELEVATION_DEG = 20.0  # the net scenario's ground.min_elevation_deg
+#: Display rounding of the header: a number shown with d significant digits is within half a unit of its
+#: last digit, at most 5 x 10^-d of the value (relative to the smallest d-digit mantissa, 1.00...).
+SIG3_REL = 5e-3
+SIG4_REL = 5e-4
+SIG5_REL = 5e-5
+#: Table cells with a fixed number of decimals: half a unit of the last one.
+HALF_DEGREE_TENTH = 0.05
+HALF_KM = 0.5
+#: Sun-synchronous inclination, first-order J2 closed form cos i = -(2 a^2 / (3 J2 Re^2)) (rho_dot / n)
+#: (circular orbit; Vallado, Fundamentals of Astrodynamics, sun-synchronous orbits) with WGS-84 Re, mu
+#: and J2. The fleet refines it on SGP4's full secular node rate (J2^2, J4; docs/scenario.md,
+#: "Sun-synchronous geometry": 97.43 deg at 500 km, 98.01 deg at 650 km); against the first-order form
+#: that is +0.025 deg at 650 km and +0.028 deg at 500 km (measured): bound 0.05 deg on top of the rounding.
+J2 = 1.08262668e-3
+MU_M3_S2 = 3.986004418e14
+RE_M = 6378137.0
+RHO_DOT_RAD_S = 2.0 * math.pi / (365.2421897 * 86400.0)  # one revolution per tropical year
+SSO_MODEL_DEG = 0.05
+#: SGP4's osculating radius against the mean semi-major axis in LEO: J2 short-period terms of order
+#: (3/2) J2 Re^2 / a ~ 10 km; bound [km].
+SGP4_SHORT_PERIOD_KM = 25.0
+
+_CARD = re.compile(r'<div class="card"><div class="l">(.*?)</div><div class="v">(.*?)</div><div class="n">(.*?)</div></div>')
+_PREFIX = {"n": 1e-9, "µ": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+           "Z": 1e21, "Y": 1e24}
+
+
+def _cards(page: str) -> dict[str, tuple[str, str]]:
+    """The header's key-number cards: label -> (value, note), HTML entities decoded."""
+    out = {html.unescape(lab): (html.unescape(v), html.unescape(n)) for lab, v, n in _CARD.findall(page)}
+    assert out, "no key-number cards in the page"
+    return out
+
+
+def _number(text: str) -> float:
+    """The first number in ``text`` ("2,093 s" -> 2093.0, "1.2e+11" -> 1.2e11)."""
+    m = re.search(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?", text)
+    assert m, text
+    return float(m.group(0).replace(",", ""))
+
+
+def _si(text: str, unit: str) -> float:
+    """A value written with an SI prefix, e.g. ``_si("3.54 MWh", "Wh")`` -> 3.54e6."""
+    m = re.fullmatch(r"\s*([-+]?[\d.]+(?:e[-+]?\d+)?) (\S*)" + re.escape(unit) + r"\s*", text)
+    assert m, (text, unit)
+    return float(m.group(1)) * _PREFIX[m.group(2)]
+
+
+def _pct(text: str) -> float:
+    m = re.search(r"([-+]?[\d.]+(?:e[-+]?\d+)?)%", text)
+    assert m, text
+    return float(m.group(1)) / 100.0
+
+
+def _rows(page: str, first_header: str) -> list[list[str]]:
+    """Body rows of the table whose first column header is ``first_header``."""
+    i = page.index(f"<thead><tr><th>{first_header}</th>")
+    body = page[page.index("<tbody>", i) + 7 : page.index("</tbody>", i)]
+    return [[html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", r)] for r in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def _satellites(run_dir) -> dict[str, np.ndarray]:
+    t = pq.read_table(run_dir / "satellites.parquet")
+    return {c: np.asarray(t[c].to_pylist()) if c in ("shell", "name") else t[c].to_numpy() for c in t.column_names}
+
+
+def _check_header_cards(page: str, run_dir) -> dict:
+    """The key numbers against an independent reading of the run directory: satellites.parquet (one row
+    per satellite), scenario.yaml, faults.parquet, contacts.csv; summary.json where nothing else has it."""
+    import yaml
+
+    summary = json.loads((run_dir / "summary.json").read_text())
+    scen = yaml.safe_load((run_dir / "scenario.yaml").read_text())
+    sats = _satellites(run_dir)
+    n = sats["satellite"].size
+    c = _cards(page)
+    assert f"<h1>orbitcloud run report: {html.escape(scen['name'])}</h1>" in page
+    assert int(c["satellites"][0].replace(",", "")) == n
+    assert c["satellites"][1] == f"{len(scen['constellation'])} shell(s)"
+    # the window: the run's duration (scenario or --duration), N = ceil(duration / step) samples
+    want_s = float(summary["duration_s"])
+    unit_s = {"d": 86400.0, "h": 3600.0, "min": 60.0, "s": 1.0}[c["window"][0].split()[-1]]
+    assert _number(c["window"][0]) * unit_s == pytest.approx(want_s, rel=SIG4_REL)
+    step_s = float(summary["step_s"])
+    assert summary["steps"] == math.ceil(want_s / step_s)  # docs/scenario.md: N = ceil(duration / step)
+    assert c["window"][1] == f"{summary['steps']:,} steps of {step_s:g} s, {summary['propagator']}"
+    # sunlit fraction: the mean of the per-satellite fractions (every sample valid, equal weights)
+    assert _pct(c["sunlit fraction"][0]) == pytest.approx(sats["sunlit_fraction"].mean(), rel=SIG3_REL)
+    assert _number(c["sunlit fraction"][1]) == pytest.approx(summary["eclipses_per_satellite_day"], rel=SIG3_REL)
+    worst = int(np.argmax(sats["longest_eclipse_s"]))
+    assert _number(c["longest eclipse"][0]) == pytest.approx(sats["longest_eclipse_s"][worst], rel=SIG4_REL)
+    assert c["longest eclipse"][1] == (sats["name"][worst] if sats["longest_eclipse_s"][worst] > 0 else "")
+    if summary.get("bus"):
+        gen_j = sats["energy_generated_j"].sum()
+        assert _si(c["energy generated"][0], "Wh") == pytest.approx(gen_j / 3600.0, rel=SIG3_REL)
+        used, curtailed = c["energy generated"][1].split(", ")
+        assert _si(used.removeprefix("used "), "Wh") == pytest.approx(sats["energy_used_j"].sum() / 3600.0, rel=SIG3_REL)
+        assert _pct(curtailed) == pytest.approx(sats["energy_curtailed_j"].sum() / gen_j, rel=SIG3_REL)
+        b = summary["bus"]
+        assert _si(c["compute delivered"][0], "OP") == pytest.approx(b["compute_delivered_ops"], rel=SIG3_REL)
+        assert _pct(c["compute delivered"][1]) == pytest.approx(b["compute_delivered_fraction"], rel=SIG3_REL)
+        assert _pct(c["battery"][0]) == pytest.approx(b["soc_min"], rel=SIG3_REL)
+        t_lo, t_hi = (float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", c["battery"][1]))
+        assert t_lo == pytest.approx(sats["temperature_min_k"].min() - 273.15, rel=SIG3_REL)
+        assert t_hi == pytest.approx(sats["temperature_max_k"].max() - 273.15, rel=SIG3_REL)
+    else:
+        assert "energy generated" not in c and "battery" not in c
+    if summary.get("radiation"):
+        # every satellite carries devices here: the fleet availability is the per-satellite mean
+        assert _pct(c["accelerator availability"][0]) == pytest.approx(sats["accelerator_availability"].mean(),
+                                                                         rel=SIG5_REL)
+        events, lost = c["accelerator availability"][1].split(", ")
+        assert int(_number(events)) == pq.read_table(run_dir / "faults.parquet").num_rows
+        assert int(_number(lost)) == int(sats["devices_lost"].sum())
+    else:
+        assert "accelerator availability" not in c
+    net = scen.get("network")
+    if summary.get("network") and net:
+        assert c["network"][0] == (net.get("isl") or {}).get("topology", "none")  # schema default "none"
+        import csv
+
+        with open(run_dir / "contacts.csv", newline="") as fh:
+            n_contacts = sum(1 for _ in csv.DictReader(fh))
+        assert c["network"][1].endswith(f", {n_contacts:,} contacts")
+        stations = scen["ground"]["stations"]  # inline here (a CSV path would be counted from the file)
+        assert isinstance(stations, list)
+        assert c["downlink"][1].startswith(f"{len(stations)} stations; ")
+        assert _si(c["downlink"][0], "B/day") == pytest.approx(summary["network"]["downlink_bytes_per_day"], rel=SIG3_REL)
+    else:
+        assert "network" not in c
+    return summary
+
+
+def _check_shell_table(page: str, run_dir) -> None:
+    """One row per shell: name, kind, count, altitude and inclination as the scenario gives them (SSO
+    inclination from the closed form), sunlit share as the mean over its satellites."""
+    import yaml
+
+    scen = yaml.safe_load((run_dir / "scenario.yaml").read_text())
+    sats = _satellites(run_dir)
+    rows = _rows(page, "shell")
+    assert len(rows) == len(scen["constellation"])
+    for row, shell in zip(rows, scen["constellation"]):
+        name, kind, count, alt, inc, sunlit = row[:6]
+        sel = sats["shell"] == shell["name"]
+        assert (name, kind) == (shell["name"], shell["kind"])
+        assert int(count.replace(",", "")) == sel.sum() == shell.get("planes", 1) * shell["sats_per_plane"]
+        assert float(alt) == pytest.approx(shell["altitude_km"], abs=HALF_KM)
+        if shell["kind"] == "walker":
+            want_inc = shell["inclination_deg"]
+        else:
+            a = RE_M + shell["altitude_km"] * 1e3
+            n_rad_s = math.sqrt(MU_M3_S2 / a**3)
+            want_inc = math.degrees(math.acos(-2.0 * a**2 * RHO_DOT_RAD_S / (3.0 * J2 * RE_M**2 * n_rad_s)))
+        bound_deg = HALF_DEGREE_TENTH + (0.0 if shell["kind"] == "walker" else SSO_MODEL_DEG)
+        assert float(inc) == pytest.approx(want_inc, abs=bound_deg)
+        assert _pct(sunlit) == pytest.approx(sats["sunlit_fraction"][sel].mean(), rel=SIG3_REL)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +193,14 @@ def test_sections_follow_inputs_and_page_is_offline(net_report, net_run):
     assert "<script src" not in net_report and "<link" not in net_report
     figs = figures(net_report)
     assert len(figs) == int(net_report.split("data-plots='")[1].split("'")[0]) == 14
-    summary = json.loads((net_run / "summary.json").read_text())
-    assert f"{summary['satellites']:,}" in net_report and summary["scenario"] in net_report
+
+
+def test_header_key_numbers_are_the_runs(net_report, net_run):
+    """Every key-number card and the shell table show the run's figures (read independently of the
+    report from the run directory), within the rounding of their display."""
+    _check_header_cards(net_report, net_run)
+    _check_shell_table(net_report, net_run)
+    assert "All 150 satellites are drawn." in net_report
 
 
 def test_globe_positions_are_the_runs(net_report, net_run):
@@ -195,6 +361,9 @@ def test_sections_absent_without_their_inputs(plain_run, tmp_path):
     page = build_report(plain_run, tmp_path / "p.html").read_text("utf-8")
     assert sections(page) == ["summary", "fleet"]
     assert "--record 10min" in page and "--no-eclipses" in page  # says what is not shown and why
+    summary = _check_header_cards(page, plain_run)  # no radiation or network cards, the rest the run's
+    assert summary["radiation"] is None and summary["network"] is None
+    _check_shell_table(page, plain_run)
     with pytest.raises(OrbitcloudError, match="--color soc: needs timeseries.parquet"):
         build_report(plain_run, tmp_path / "q.html", color="soc")
 
@@ -239,8 +408,22 @@ def test_run_report_flag_writes_the_report(tmp_path, capsys):
 
     out = tmp_path / "r"
     assert main(["run", "three-body-12", "--duration", "2h", "--out", str(out), "--report"]) == 0
-    html = (out / "report.html").read_text("utf-8")
-    assert "three-body-12" in html and "plotly" in html.lower()
+    page = (out / "report.html").read_text("utf-8")
+    assert page.count("* plotly.js v") == 1
+    # the page is this run's: its header figures and its globe carry the run's numbers
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == "three-body-12" and summary["duration_s"] == 7200.0  # --duration 2h
+    _check_header_cards(page, out)
+    globe = trace(find(figures(page), "Fleet at"), "satellites")
+    pos_km = np.stack([arr(globe[k]) for k in "xyz"], axis=1).astype(np.float64)
+    sats = _satellites(out)
+    assert pos_km.shape == (sats["satellite"].size, 3) == (12, 3)
+    # each drawn radius is the satellite's semi-major axis from its mean motion (Kepler's third law,
+    # a = (mu / n^2)^(1/3)) within SGP4's short-period terms and the eccentricity (J2: ~10 km in LEO)
+    n_rad_s = sats["mean_motion_rev_per_day"] * 2.0 * math.pi / 86400.0
+    a_km = (MU_M3_S2 / n_rad_s**2) ** (1.0 / 3.0) / 1000.0
+    spread_km = a_km * sats["eccentricity"] + SGP4_SHORT_PERIOD_KM
+    assert (np.abs(np.linalg.norm(pos_km, axis=1) - a_km) <= spread_km).all()
     capsys.readouterr()
     assert main(["run", "three-body-12", "--report"]) == 2
     assert "--report: needs --out" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from report_helpers import arr, figures, find, sections, trace, write_schema_fixture
+from report_helpers import N_REQ, arr, figures, find, sections, trace, write_schema_fixture
 
 from orbitcloud.report import build_report
 
@@ -68,10 +68,42 @@ def test_timeline_views(workload_report):
     np.testing.assert_allclose(arr(trace(eo, "stored on board")["y"]) * scale, tl["eo_stored_b"], rtol=1e-12)
 
 
+#: The tables show 4 significant digits: within half a unit of the last one, 5e-4 of the value at most.
+SIG4_REL = 5e-4
+
+
+def _kv_tables(page: str) -> dict[str, dict[str, str]]:
+    """The workload section's key/value tables: title -> {figure: shown value}."""
+    import html
+    import re
+
+    out = {}
+    for title, body in re.findall(r"<h3>([^<]*)</h3><table class=\"kv\">(.*?)</table>", page, re.S):
+        rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", body)
+        out[html.unescape(title)] = {html.unescape(k): html.unescape(v) for k, v in rows}
+    return out
+
+
 def test_summary_tables_and_pngs(workload_report):
+    """Each workload table lists every figure of summary.json's ``workloads`` with its value (parsed back
+    from the page, within the display's rounding); the truth is the fixture's, computed from its arrays."""
     page, truth, run_dir = workload_report
-    for key in ("served_fraction", "goodput", "downlinked_b"):
-        assert f"<td>{key}</td>" in page
-    assert "<td>0.93</td>" in page
+    tables = _kv_tables(page)
+    want = {
+        "Inference": {"requests": N_REQ, "served_fraction": float((truth["status"] == "served").mean()),
+                      "ttft_s_p50": float(np.nanmedian(truth["ttft"]))},
+        "Training": {"tokens": float(truth["timeline"]["training_tokens_cum"][-1]), "goodput": 0.93},
+        "Earth observation": {"captured_b": float(truth["timeline"]["eo_captured_b"].sum()),
+                              "downlinked_b": float(truth["timeline"]["eo_downlinked_b"].sum())},
+    }
+    assert set(want) <= set(tables), tables.keys()
+    for title, figures_ in want.items():
+        assert list(tables[title]) == list(figures_), (title, tables[title])
+        for key, value in figures_.items():
+            shown = tables[title][key]
+            if isinstance(value, int):
+                assert shown == f"{value:,}", (title, key, shown)
+            else:
+                assert float(shown.replace(",", "")) == pytest.approx(value, rel=SIG4_REL), (title, key, shown)
     for name in ("latency", "throughput", "training", "eo"):
         assert (run_dir / f"report-{name}.png").stat().st_size > 10_000

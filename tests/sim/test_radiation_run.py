@@ -142,8 +142,27 @@ def test_bad_fault_override_is_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "faults" in err and "-1" in err
 
 
+#: The expected dose below positions the satellites with skyfield (its own TEME -> ITRS, builtin UT1-UTC
+#: table, no polar motion), ~20 m from the run's GMST rotation (tests/ephemeris/test_frames.py), and
+#: looks the rate up with the grid's NumPy reference path instead of the run's numba kernel. Over a
+#: 4-deg (~450 km) trilinear cell 20 m moves the rate by a few 1e-5: measured 2.6e-5, bound 2e-4.
+REL_DOSE_FRAMES = 2e-4
+#: summary.json rounds doses to 4 decimals [rad]: half a unit of the last one.
+SUMMARY_ROUNDING_RAD = 0.5e-4
+
+
 def test_radiation_with_a_shell_without_hardware(tmp_path):
-    """A shell without accelerators beside one with them: dose for both, faults only where devices are."""
+    """A shell without accelerators beside one with them: dose for both, faults only where devices are.
+
+    Independent expectation: D_i = sum_k rate(r_i(t_k)) x 60 s over the run's samples t_k = k x 60 s,
+    k = 0..119 (``docs/scenario.md``: samples cover [0, duration)), with r_i from skyfield and the
+    rate from the grid's reference lookup. Both shells fly the same 2 x 3 Walker geometry, so the
+    plain shell's doses also equal the compute shell's, satellite by satellite.
+    """
+    from skyfield.api import EarthSatellite, load
+    from skyfield.framelib import itrs
+
+    from orbitcloud.ephemeris.propagate import make_satrecs
     from orbitcloud.job import JobOptions, run_scenario
 
     text = """
@@ -170,7 +189,30 @@ constellation:
 """
     path = tmp_path / "mixed.yaml"
     path.write_text(text, "utf-8")
-    s = run_scenario(str(path), JobOptions())
+    out = tmp_path / "out"
+    s = run_scenario(str(path), JobOptions(out=out, eclipses=False))
     comp, plain = s["shells"]
-    assert comp["radiation"]["devices"] == 48
-    assert plain["radiation"] is None or plain["radiation"]["devices"] == 0
+    assert comp["radiation"]["devices"] == 6 * 8  # 6 satellites x 8 H100
+    assert plain["radiation"] is not None and plain["radiation"]["devices"] == 0
+    assert sum(plain["radiation"]["events"].values()) == 0  # no devices, no faults
+    dose = pq.read_table(out / "satellites.parquet").column("dose_rad").to_numpy()
+    assert dose.shape == (12,)
+
+    loaded = parse_scenario(text)
+    fleet = build_fleet(loaded)
+    grid = radiation_block(loaded, fleet, shell_designs(loaded), 60.0).grid
+    ts = load.timescale(builtin=True)
+    step_s, n = 60.0, 120
+    t = ts.utc(2026, 3, 20, 0, 0, np.arange(n) * step_s)
+    expected = np.empty(len(fleet))
+    for i, satrec in enumerate(make_satrecs(fleet.slice(0, len(fleet)))):
+        r_m = EarthSatellite.from_satrec(satrec, ts).at(t).frame_xyz(itrs).m
+        expected[i] = grid.dose_rate_rad_s(r_m[0], r_m[1], r_m[2], use_numba=False).sum() * step_s
+    assert (expected > 0).all()
+    np.testing.assert_allclose(dose, expected, rtol=REL_DOSE_FRAMES, atol=0)
+    np.testing.assert_array_equal(dose[6:], dose[:6])  # same orbits, same dose
+    for shell, sel in ((comp, slice(0, 6)), (plain, slice(6, 12))):
+        r = shell["radiation"]
+        for key, fn in (("dose_rad_min", np.min), ("dose_rad_mean", np.mean), ("dose_rad_max", np.max)):
+            want = float(fn(expected[sel]))
+            assert r[key] == pytest.approx(want, rel=REL_DOSE_FRAMES, abs=SUMMARY_ROUNDING_RAD), (shell["name"], key)

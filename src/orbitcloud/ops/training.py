@@ -434,8 +434,12 @@ class TrainingJob:
         val = self._cache.get(key)
         if val is None:
             p = self.params
-            val = float(p.perf.step_s(n, p.devices_per_sat, link_bps, topology=p.topology, mode=mode,
-                                      diloco_h=p.diloco_h))
+            if mode == "inner":  # DiLoCo inner step alone: arithmetic + the all-reduce inside one satellite
+                val = float(p.perf.compute_s(n * p.devices_per_sat)
+                            + p.perf.comm_s(1, p.devices_per_sat, 0.0, topology=p.topology))
+            else:
+                val = float(p.perf.step_s(n, p.devices_per_sat, link_bps, topology=p.topology, mode=mode,
+                                          diloco_h=p.diloco_h))
             if len(self._cache) > 4096:
                 self._cache.clear()
             self._cache[key] = val
@@ -595,7 +599,7 @@ class TrainingJob:
         if n > 1 and link <= 0.0:
             if p.mode != "diloco":
                 return 0.0, True, math.inf
-            step_s = self._step_time(n, 1e30, "diloco")  # inner steps only; the outer sync waits
+            step_s = self._step_time(n, 0.0, "inner")  # inner steps only; the outer sync waits
         else:
             step_s = self._step_time(n, link if link > 0.0 else 1e30, p.mode)
         rate = float(spd[up].min()) / step_s
