@@ -115,6 +115,7 @@ def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, wind
         ):
             table = table.append_column(col, pa.array(b.sums[key] * step_s))
         table = table.append_column("battery_min_j", pa.array(np.where(np.isfinite(b.e_min_j), b.e_min_j, np.nan)))
+        table = table.append_column("battery_final_j", pa.array(b.e_final_j))
         table = table.append_column("temperature_min_k", pa.array(b.t_min_k))
         table = table.append_column("temperature_max_k", pa.array(b.t_max_k))
     if result.dose_rad is not None:
