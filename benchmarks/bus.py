@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from orbitcloud.fleet import build_fleet
-from orbitcloud.job import bus_params, shell_designs
+from orbitcloud.sim.setup import bus_params, shell_designs
 from orbitcloud.scenario import parse_scenario
 from orbitcloud.sim import RunSpec
 from orbitcloud.sim.engine import run_block

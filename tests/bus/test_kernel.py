@@ -10,7 +10,7 @@ import pytest
 import orbitcloud.sim.engine as engine
 from orbitcloud.bus import step
 from orbitcloud.fleet import build_fleet
-from orbitcloud.job import bus_params, shell_designs
+from orbitcloud.sim.setup import bus_params, shell_designs
 from orbitcloud.scenario import parse_scenario
 from orbitcloud.sim import RunSpec
 from orbitcloud.timescale import jd_split

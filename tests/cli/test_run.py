@@ -192,12 +192,21 @@ def test_fast_propagator_agrees_with_sgp4(capsys):
     assert 0.5 < ref["sunlit_fraction"] < 0.8
 
 
-def test_table_output_mentions_scenario(capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "160")
+@pytest.mark.parametrize("columns", [80, 160])
+def test_table_output_shows_the_runs_figures(capsys, monkeypatch, columns):
+    """The table names the scenario and carries the --json figures with units, within the terminal's
+    width and without a truncated cell."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    s = _json_run(capsys, "run", "three-body-12", "--duration", "2h")
     out = _run(capsys, "run", "three-body-12", "--duration", "2h")
     assert not out.lstrip().startswith("{")
     assert "three-body-12" in out
-    assert "sunlit fraction" in out
+    assert "…" not in out
+    assert max(len(line) for line in out.splitlines()) <= columns
+    flat = " ".join(out.split())
+    assert f"{100 * s['sunlit_fraction']:.1f} % of the time sunlit" in flat
+    assert f"{s['longest_eclipse_s']:,.0f} s ({s['longest_eclipse_s'] / 60:.1f} min)" in flat
+    assert f"{s['duration_s']:,.0f} s (2 h) in {s['steps']:,} steps of 60 s" in flat
     assert "three-body" in out.split("shells", 1)[1]
 
 

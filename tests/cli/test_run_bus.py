@@ -110,9 +110,16 @@ def test_record_refuses_huge_time_series(capsys, tmp_path):
 
 
 def test_table_output_shows_bus(capsys):
+    code, text, _ = _run(capsys, "run", "starcloud-1", "--duration", "3h", "--json")
+    bus = json.loads(text)["shells"][0]["bus"]
     code, out, _ = _run(capsys, "run", "starcloud-1", "--duration", "3h")
     assert code == 0
-    assert "bus: power, thermal, compute" in out
+    flat = " ".join(out.split())
+    assert "bus of shell starcloud-1: power, heat, compute" in flat
+    # the figures of the JSON summary, in kWh and percent
+    assert f"energy generated │ {bus['energy_generated_j'] / 3.6e6:.3g} kWh" in flat
+    assert f"compute delivered │ {100 * bus['compute_delivered_fraction']:.1f} % of nameplate" in flat
+    assert f"lowest state of charge │ {100 * bus['soc_min']:.1f} %" in flat
 
 
 UNDERSIZED = """

@@ -80,7 +80,7 @@ def test_cli_compares_policies_side_by_side(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "policies compared" in out and "first-fit" in out and "power-aware" in out
-    assert "TTFT p50" in out and "throttled by power" in out
+    assert "time to first token, p50" in out and "throttled by power" in out
     assert (tmp_path / "o" / "first-fit" / "summary.json").exists()
     assert (tmp_path / "o" / "power-aware" / "requests.parquet").exists()
 

@@ -190,11 +190,15 @@ def test_model_larger_than_any_placement_is_refused(tmp_path):
 
 
 def test_workloads_need_the_bus(tmp_path):
+    """--no-bus means orbits and sunlight only: the workloads, which run on the bus, go off with it,
+    and the summary says so; a policy then has nothing to place."""
     path = _scenario(tmp_path, duration="10min")
-    with pytest.raises(OrbitcloudError, match="--no-workloads"):
-        run_scenario(path, JobOptions(bus=False))
-    s = run_scenario(path, JobOptions(bus=False, workloads=False))
-    assert s["workloads"] is None
+    s = run_scenario(path, JobOptions(bus=False))
+    assert s["workloads"] is None and s["bus"] is None
+    assert any("--no-bus" in note and "workloads off" in note for note in s["notes"])
+    assert run_scenario(path, JobOptions(bus=False, workloads=False))["workloads"] is None
+    with pytest.raises(OrbitcloudError, match="--policy power-aware: the run has no workloads"):
+        run_scenario(path, JobOptions(bus=False, policy="power-aware"))
 
 
 def test_training_and_earth_observation_in_builtins():

@@ -168,7 +168,7 @@ def test_contact_windows_and_minutes(ring, sky):
     assert n_checked > 100
     for name in STATIONS:
         sky_min = sum(b - a for (st, _), spans in windows.items() if st == name for a, b in spans) / 60.0 / DAYS
-        got_min = summary["network"]["contact_minutes_per_station_day"][name]
+        got_min = summary["network"]["contact_satellite_minutes_per_station_day"][name]
         assert got_min == pytest.approx(sky_min, abs=contact_min_tol + missed_s[name] / 60.0 / DAYS), name
 
 

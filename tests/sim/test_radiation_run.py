@@ -11,7 +11,7 @@ import pytest
 
 from orbitcloud.cli import main
 from orbitcloud.fleet import build_fleet
-from orbitcloud.job import bus_params, radiation_block, shell_designs
+from orbitcloud.sim.setup import bus_params, radiation_block, shell_designs
 from orbitcloud.scenario import parse_scenario
 from orbitcloud.sim import RunSpec, driver, simulate
 from orbitcloud.timescale import jd_split

@@ -15,6 +15,9 @@ from orbitcloud.constants import ZERO_C_K
 from orbitcloud.scenario.hardware import Hardware
 
 POINTING_CODES = {"sun_tracking": 0, "single_axis": 1, "nadir_body_fixed": 2, "fixed": 3}
+#: Share of the bus load kept in safe mode when the design does not give ``bus_power_safe_w``
+#: (ASSUMPTION: no published figure for the built-in designs; see docs/power.md, "Safe mode").
+SAFE_MODE_BUS_SHARE = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Design:
     utilisation: float
     # bus
     bus_w: float
+    bus_min_w: float  # in safe mode
     # array
     array_area_m2: float
     packing: float
@@ -138,6 +142,9 @@ def resolve(hw: Hardware, name: str = "") -> Design:
         ops_per_s_acc=ops,
         utilisation=comp.utilisation if comp else 0.0,
         bus_w=hw.bus_power_w,
+        # ASSUMPTION (no published figure for these designs): safe mode sheds half the bus load --
+        # payload data handling, high-rate downlink and fine pointing off; heaters stay (thermal control)
+        bus_min_w=hw.bus_power_w * SAFE_MODE_BUS_SHARE if hw.bus_power_safe_w is None else min(hw.bus_power_safe_w, hw.bus_power_w),
         array_area_m2=arr.area_m2,
         packing=arr.packing_factor,
         eta_ref=eta_ref,

@@ -31,7 +31,7 @@ from orbitcloud.bus.design import POINTING_CODES, Design
 
 #: Per-satellite parameter arrays built from :class:`Design` (name -> attribute or derived value).
 _FIELDS = (
-    "n_acc", "p_acc_w", "ops_per_s_acc", "utilisation", "bus_w", "array_area_m2", "packing", "eta_ref",
+    "n_acc", "p_acc_w", "ops_per_s_acc", "utilisation", "bus_w", "bus_min_w", "array_area_m2", "packing", "eta_ref",
     "t_ref_k", "temp_coeff_per_k", "degradation_per_yr", "age_yr", "array_absorptance", "array_emissivity",
     "capacity_j", "eta_charge", "eta_discharge", "soc_min", "soc_max", "soc_initial", "radiator_area_m2",
     "sides", "emissivity", "absorptance", "ir_absorptance", "sun_view", "t_max_k", "t_min_k", "hysteresis_k",
@@ -129,7 +129,7 @@ class BusState:
 #: Sums reported per satellite (powers summed over steps in W x steps; multiply by the step for J).
 SUMS = (
     "gen", "load", "compute", "curtailed", "bus_unmet", "heater", "loss", "charge", "from_battery",
-    "target", "thr_thermal", "thr_power", "env_heat", "fault_loss", "idle",
+    "target", "thr_thermal", "thr_power", "env_heat", "fault_loss", "idle", "operator",
 )
 #: Sums accumulated step by step (the others follow from these exactly, see ``BusTotals.finalize``).
 _RAW = ("gen", "env_heat", "bus", "heater", "compute", "charge", "from_battery", "req")
@@ -141,9 +141,11 @@ class BusTotals:
 
     During the run ``sums`` holds the raw accumulators (:data:`_RAW`); :meth:`finalize` derives the
     reported ones: load = bus + heater + compute; curtailed = gen - load + from_battery - charge;
-    loss = charge (1 - eta_c) + from_battery (1/eta_d - 1); fault loss = target - target x available;
-    throttled-thermal = target x available - req;
-    throttled-power = req - compute.
+    loss = charge (1 - eta_c) + from_battery (1/eta_d - 1); with T_a, T_c, T_o the target scaled by the
+    available devices, then by the operator's caps, then by the workloads' demand: fault loss =
+    target - T_a; operator = T_a - T_c; idle = T_c - T_o; throttled-thermal = T_o - req;
+    throttled-power = req - compute. ``bus_unmet`` counts against the bus load asked for (``bus_req``
+    once safe mode has changed it, else the design's).
     """
 
     sums: dict[str, np.ndarray]
@@ -153,6 +155,8 @@ class BusTotals:
     t_final_k: np.ndarray
     e_final_j: np.ndarray
     steps: int = 0
+    #: the latest step's powers [W] and throttle code per satellite (None before the first step)
+    last: dict | None = None
 
     @classmethod
     def zeros(cls, n: int) -> "BusTotals":
@@ -167,22 +171,25 @@ class BusTotals:
         target = full * self.steps
         # with faults the compute target of a step is full x available fraction of the devices
         target_avail = full * r["avail"] if "avail" in r else target
-        # with workloads only the demanded part of the available target is offered; the rest is idle
-        target_offered = full * r["offered"] if "offered" in r else target_avail
+        # operator limits (power caps, safe mode, reboots) withhold part of the available target
+        target_capped = full * r["capped"] if "capped" in r else target_avail
+        # with workloads only the demanded part of the permitted target is offered; the rest is idle
+        target_offered = full * r["offered"] if "offered" in r else target_capped
         load = r["bus"] + r["heater"] + r["compute"]
         self.sums = {
             "gen": r["gen"],
             "load": load,
             "compute": r["compute"],
             "curtailed": np.maximum(r["gen"] - load + r["from_battery"] - r["charge"], 0.0),
-            "bus_unmet": np.maximum(p["bus_w"] * self.steps - r["bus"], 0.0),
+            "bus_unmet": np.maximum((r["bus_req"] if "bus_req" in r else p["bus_w"] * self.steps) - r["bus"], 0.0),
             "heater": r["heater"],
             "loss": r["charge"] * (1.0 - p["eta_charge"]) + r["from_battery"] * (1.0 / p["eta_discharge"] - 1.0),
             "charge": r["charge"],
             "from_battery": r["from_battery"],
             "target": target,
             "fault_loss": np.maximum(target - target_avail, 0.0),
-            "idle": np.maximum(target_avail - target_offered, 0.0),
+            "operator": np.maximum(target_avail - target_capped, 0.0),
+            "idle": np.maximum(target_capped - target_offered, 0.0),
             "thr_thermal": np.maximum(target_offered - r["req"], 0.0),
             "thr_power": np.maximum(r["req"] - r["compute"], 0.0),
             "env_heat": r["env_heat"],
@@ -271,7 +278,7 @@ _KERNEL = False
 
 
 def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
-                      heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t) -> None:
+                      heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t, bus_w) -> None:
     p = bp.p
     n_t, n = p_gen_t.shape
     steps = np.arange(k0, k0 + n_t)
@@ -281,19 +288,25 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
         rec_rows[sel] = np.arange(sel.size)
     else:
         sel = np.zeros(0, np.int64)
-    rec = np.zeros((8, sel.size, n))
+    # the chunk's last step is always captured too: the state of the latest step (snapshots)
+    last_row = int(rec_rows[n_t - 1]) if rec_rows[n_t - 1] >= 0 else sel.size
+    rec_rows[n_t - 1] = last_row
+    rec = np.zeros((8, sel.size + 1, n))
     s = tot.sums
     f64 = lambda a: np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), (n,)))  # noqa: E731
     deliver, take, store, draw, loss_c, loss_d = (f64(x) for x in coef)
     _kernel()(
         p_gen_t, q_env_t, f64(c), f64(k), f64(heat_max), f64(heat_hot), f64(heat_min), f64(thot), f64(target),
-        f64(p["bus_w"]), f64(p["heater_w"]), f64(e_min), f64(e_max), deliver, take, store, draw, loss_c, loss_d,
+        f64(bus_w), f64(p["heater_w"]), f64(e_min), f64(e_max), deliver, take, store, draw, loss_c, loss_d,
         state.t_k, state.e_j, state.hot, s["bus"], s["heater"], s["compute"], s["charge"], s["from_battery"], s["req"],
         tot.e_min_j, tot.t_min_k, tot.t_max_k, rec_rows, rec,
         avail_t if avail_t is not None else np.zeros((0, n)),
     )
     tot.t_final_k, tot.e_final_j = state.t_k, state.e_j
     tot.steps += n_t
+    tot.last = {"p_load_w": rec[0, last_row].copy(), "p_compute_w": rec[1, last_row].copy(),
+                "p_battery_w": rec[4, last_row].copy(), "p_curtailed_w": rec[3, last_row].copy(),
+                "throttle": rec[7, last_row].astype(np.int8), "p_gen_w": p_gen_t[n_t - 1].copy()}
     full = p["n_acc"] * p["p_acc_w"]
     for r, j in enumerate(sel):
         records.append({
@@ -317,35 +330,55 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
 def advance(
     bp: BusParams, state: BusState, tot: BusTotals, geo: Geometry, step_s: float, k0: int,
     record_stride: int = 0, records: list | None = None, use_kernel: bool | None = None,
-    avail_t: np.ndarray | None = None, demand_t: np.ndarray | None = None,
+    avail_t: np.ndarray | None = None, demand_t: np.ndarray | None = None, cap_t: np.ndarray | None = None,
+    bus_w: np.ndarray | None = None,
 ) -> None:
     """Advance ``state`` through one chunk and add to ``tot`` (both modified in place).
 
     ``use_kernel``: the compiled loop (default when numba imports) or the NumPy loop (the reference);
-    both give bit-identical results. ``avail_t`` (T, n): fraction of each satellite's accelerators
-    available in each step (faults); the compute target of the step is scaled by it. ``demand_t``
-    (T, n): fraction of the available compute the workloads ask for (the workload layer); the
-    remainder is reported as idle, not as throttling.
+    both give bit-identical results. The compute target of each step is the design's full compute
+    scaled by up to three factors, each (T, n) in [0, 1] and each accounted on its own:
+
+    * ``avail_t``: fraction of each satellite's accelerators available (faults): the rest is fault loss;
+    * ``cap_t``: the operator's limit (power cap, safe mode, reboots; see :mod:`orbitcloud.sim.actions`):
+      the rest is operator-limited;
+    * ``demand_t``: fraction of the remaining compute the workloads ask for: the rest is idle.
+
+    ``bus_w`` (n,): the bus load of this chunk when it differs from the design's (safe mode); the
+    unmet bus energy is then counted against it.
     """
-    p = bp.p
-    if demand_t is not None:
-        s_ = tot.sums
-        s_.setdefault("offered", np.zeros(len(bp)))
-        if avail_t is None:
-            s_.setdefault("avail", np.zeros(len(bp)))
-            accumulate_rows(s_["avail"], np.ones_like(demand_t))
-            avail_t = np.ascontiguousarray(demand_t, dtype=np.float64)
-            accumulate_rows(s_["offered"], avail_t)
-            return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=False)
-        eff = np.ascontiguousarray(avail_t * demand_t)
-        accumulate_rows(s_["offered"], eff)
-        s_.setdefault("avail", np.zeros(len(bp)))
-        accumulate_rows(s_["avail"], avail_t)
-        return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, eff, count_avail=False)
-    return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t)
+    n = len(bp)
+    s_ = tot.sums
+    n_t = geo.illumination.shape[1]
+    if bus_w is not None or "bus_req" in s_:
+        if "bus_req" not in s_:
+            s_["bus_req"] = bp.p["bus_w"] * tot.steps  # the chunks before the first override
+        s_["bus_req"] = s_["bus_req"] + (bp.p["bus_w"] if bus_w is None else bus_w) * n_t
+    if demand_t is None and cap_t is None and "capped" not in s_ and "offered" not in s_:
+        return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, bus_w=bus_w)
+    # each sum starts, when it first appears mid-run, as the one before it (its factor was 1 until then)
+    if "avail" not in s_:
+        s_["avail"] = np.full(n, float(tot.steps))
+    if cap_t is not None and "capped" not in s_:
+        s_["capped"] = s_["avail"].copy()
+    if demand_t is not None and "offered" not in s_:
+        s_["offered"] = s_.get("capped", s_["avail"]).copy()
+    ones = None
+    eff = avail_t
+    accumulate_rows(s_["avail"], eff if eff is not None else (ones := np.ones((n_t, n))))
+    for key, factor in (("capped", cap_t), ("offered", demand_t)):
+        if key not in s_:
+            continue
+        if factor is not None:
+            eff = factor if eff is None else eff * factor
+        if eff is None:
+            ones = np.ones((n_t, n)) if ones is None else ones
+        accumulate_rows(s_[key], eff if eff is not None else ones)
+    eff = None if eff is None else np.ascontiguousarray(eff, dtype=np.float64)
+    return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, eff, count_avail=False, bus_w=bus_w)
 
 
-def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=True) -> None:
+def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=True, bus_w=None) -> None:
     p = bp.p
     n, n_t = geo.illumination.shape
     # state-independent inputs in column groups that stay in cache; stored time-major so that each
@@ -375,7 +408,8 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
     heat_hot = thermal.heat_for_temperature_w(0.0, thot, k, c)
     heat_min = thermal.heat_for_temperature_w(0.0, p["t_min_k"], k, c)
     target = p["n_acc"] * p["p_acc_w"] * p["utilisation"]
-    bus_w, heater_max = p["bus_w"], p["heater_w"]
+    bus_w = p["bus_w"] if bus_w is None else bus_w
+    heater_max = p["heater_w"]
     e_min = p["soc_min"] * p["capacity_j"]
     e_max = p["soc_max"] * p["capacity_j"]
     eta_c, eta_d = p["eta_charge"], p["eta_discharge"]
@@ -384,7 +418,7 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
         use_kernel = _kernel() is not None
     if use_kernel:
         _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
-                          heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t)
+                          heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t, bus_w)
         return
     t_k, e_j, hot = state.t_k, state.e_j, state.hot
     s_bus, s_heater, s_comp, s_charge, s_fb, s_req = (s[key] for key in ("bus", "heater", "compute", "charge", "from_battery", "req"))
@@ -447,6 +481,10 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
                 "utilisation": np.divide(comp, full, out=np.zeros(n), where=full > 0),
                 "throttle": code,
             })
+        if j == n_t - 1:
+            code = np.where(req < tgt, THROTTLE_THERMAL, np.where(comp < req, THROTTLE_POWER, THROTTLE_NONE)).astype(np.int8)
+            tot.last = {"p_load_w": bus + heater + comp, "p_compute_w": comp.copy(), "p_battery_w": from_batt - charge,
+                        "p_curtailed_w": curt.copy(), "throttle": code, "p_gen_w": p_gen_t[j].copy()}
     state.t_k, state.e_j, state.hot = t_k, e_j, hot
     tot.t_final_k, tot.e_final_j = t_k, e_j
     tot.steps += n_t

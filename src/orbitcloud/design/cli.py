@@ -60,10 +60,12 @@ def size(
     set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
                                              help="Any input key (see docs/sizing.md), e.g. --set array_usd_per_w=0.05; repeatable.",
                                              show_default=False),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object on stdout, nothing else."),
+    json_out: bool = typer.Option(False, "--json", metavar="", help="Print the result as one JSON object on stdout, nothing else."),
 ) -> None:
-    """Closed-form design and economics of an orbital AI data center (array, battery, radiator, mass,
-    launches, cost of energy and of an accelerator-hour against the ground)."""
+    """Closed-form design and economics of an orbital AI data center.
+
+    Sizes the array, battery and radiator, the mass and the launches, and compares the cost of energy
+    and of an accelerator-hour with a ground data center."""
     from orbitcloud.design.sizing import FIELDS, flag_name, load_inputs, size_data_center
 
     flags = {

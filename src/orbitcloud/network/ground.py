@@ -1,8 +1,9 @@
 """Ground segment: stations, visibility, contact windows and station limits.
 
 Stations are a struct of arrays (:class:`Stations`) read strictly from a header-less CSV
-(``id,name,lat_deg,lon_deg,elevation_m``, the format of Hypatia's ``cities-top100.csv``) or built
-from inline records. Geometry is WGS-84 (NIMA TR8350.2): a station's position is
+(``id,name,lat_deg,lon_deg,elevation_m``, the format of Hypatia's ``cities-top100.csv``), built
+from inline records, or taken from a set shipped with the package (``builtin:cities-top100``,
+``builtin:ground-stations``, ``builtin:ksat`` ...; :func:`builtin_stations`, :func:`stations_from_spec`). Geometry is WGS-84 (NIMA TR8350.2): a station's position is
 ``geodetic_to_ecef`` and its local *up* is the ellipsoid normal (geodetic vertical),
 ``u = (cos phi cos lam, cos phi sin lam, sin phi)``; east ``(-sin lam, cos lam, 0)`` and north
 ``(-sin phi cos lam, -sin phi sin lam, cos phi)`` complete the topocentric horizon (ENU, Vallado's
@@ -75,6 +76,11 @@ __all__ = [
     "Stations",
     "read_stations_csv",
     "stations_from_records",
+    "BUILTIN_PREFIX",
+    "builtin_station_sets",
+    "builtin_stations",
+    "builtin_station_name",
+    "stations_from_spec",
     "Criterion",
     "Visibility",
     "SparseVisibility",
@@ -366,6 +372,100 @@ def stations_from_records(records: Sequence[Mapping[str, object] | object], labe
         lon.append(lo)
         elev.append(el)
     return Stations.from_geodetic(ids, names, np.radians(lat), np.radians(lon), elev, source=label)
+
+
+# --------------------------------------------------------------------------------------------------
+# Built-in station sets (package data, orbitcloud/catalog)
+# --------------------------------------------------------------------------------------------------
+
+#: Prefix naming a shipped station set in ``ground.stations`` and ``--stations`` (``builtin:ksat``).
+BUILTIN_PREFIX = "builtin:"
+
+
+def builtin_station_name(spec: object) -> str | None:
+    """The set name of ``"builtin:NAME"`` (stripped, lower case), or None for anything else."""
+    if isinstance(spec, str) and spec.strip().lower().startswith(BUILTIN_PREFIX):
+        return spec.strip()[len(BUILTIN_PREFIX):].strip().lower()
+    return None
+
+
+def builtin_station_sets() -> dict[str, str]:
+    """The shipped station sets: ``builtin:NAME`` -> one-line description (``docs/ground.md``)."""
+    from orbitcloud import catalog
+
+    sites = catalog.ground_station_sites()
+    out = {
+        f"{BUILTIN_PREFIX}{catalog.CITIES_SET}": "the 100 most populous cities (Hypatia, IMC 2020)",
+    }
+    for name in catalog.station_set_names()[1:]:
+        keys = catalog.station_sets()[name]
+        out[f"{BUILTIN_PREFIX}{name}"] = f"{len(keys)} sites: " + ", ".join(str(sites[k]["name"]) for k in keys)
+    return out
+
+
+def _unknown_set(name: str, where: str) -> ScenarioError:
+    from orbitcloud import catalog
+
+    known = catalog.station_set_names()
+    near = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    hint = f"; did you mean '{BUILTIN_PREFIX}{near[0]}'?" if near else ""
+    listed = ", ".join(BUILTIN_PREFIX + k for k in known)
+    return ScenarioError(f"{where}: unknown built-in station set {BUILTIN_PREFIX + name!r}; known: {listed}{hint}")
+
+
+def builtin_stations(name: str, label: str | None = None) -> Stations:
+    """A shipped station set by name (``"cities-top100"``, ``"ground-stations"``, ``"ksat"`` ...;
+    a leading ``builtin:`` is accepted).
+
+    ``cities-top100`` is read from the package's ``cities-top100.csv`` (the file of
+    ``../shared/data/ground_stations``, byte for byte); the others are entries of
+    ``catalog/ground_stations.yaml``, each with a ``source``, in file order and with the file's ids.
+    ``Stations.source`` is ``builtin:NAME`` (``label`` overrides it). An unknown name raises
+    :class:`ScenarioError` listing the known sets.
+    """
+    from importlib import resources
+
+    from orbitcloud import catalog
+
+    key = builtin_station_name(name)
+    key = key if key is not None else str(name).strip().lower()
+    src = label if label is not None else f"{BUILTIN_PREFIX}{key}"
+    sets = catalog.station_sets()
+    if key not in sets:
+        raise _unknown_set(key, label if label is not None else "ground.stations")
+    if key == catalog.CITIES_SET:
+        with resources.as_file(catalog.cities_csv()) as path:
+            return read_stations_csv(path, label=src)
+    sites = catalog.ground_station_sites()
+    records = [{f: sites[k][f] for f in _RECORD_KEYS if f in sites[k]} for k in sets[key]]
+    return stations_from_records(records, label=src)
+
+
+def stations_from_spec(
+    spec: str | Path | Sequence[Mapping[str, object] | object],
+    base_dir: str | Path | None = ".",
+    label: str = "ground.stations",
+) -> Stations:
+    """Stations from what a scenario's ``ground.stations`` (or ``--stations``) may hold.
+
+    ``"builtin:NAME"``: a shipped set (:func:`builtin_stations`); any other string or path: a
+    station CSV (:func:`read_stations_csv`), relative paths taken relative to ``base_dir``; a list:
+    inline records (:func:`stations_from_records`, errors labelled ``label[i].key``). CSV errors
+    name the path as written.
+    """
+    name = builtin_station_name(spec)
+    if name is not None:
+        from orbitcloud import catalog
+
+        if name not in catalog.station_sets():
+            raise _unknown_set(name, label)
+        return builtin_stations(name)
+    if isinstance(spec, (str, Path)):
+        path = Path(spec).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        return read_stations_csv(path, label=str(spec) if not Path(spec).is_absolute() else None)
+    return stations_from_records(list(spec), label=label)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1176,16 +1276,9 @@ class GroundSegment:
 
 def ground_from_config(ground, base_dir: str | Path = ".", label: str = "ground") -> GroundSegment:
     """Build the ground segment from a scenario ``Ground`` section (duck-typed: ``stations`` a
-    CSV path relative to ``base_dir`` or a list of records, ``min_elevation_deg``,
-    ``max_range_km``, ``downlink_gbps``, ``uplink_gbps``, ``max_tracked``)."""
-    spec = ground.stations
-    if isinstance(spec, (str, Path)):
-        path = Path(spec)
-        if not path.is_absolute():
-            path = Path(base_dir) / path
-        stations = read_stations_csv(path, label=str(spec) if not Path(spec).is_absolute() else None)
-    else:
-        stations = stations_from_records(list(spec), label=f"{label}.stations")
+    built-in set ``builtin:NAME``, a CSV path relative to ``base_dir`` or a list of records,
+    ``min_elevation_deg``, ``max_range_km``, ``downlink_gbps``, ``uplink_gbps``, ``max_tracked``)."""
+    stations = stations_from_spec(ground.stations, base_dir, label=f"{label}.stations")
     max_range_km = getattr(ground, "max_range_km", None)
     limits = StationLimits.uniform(
         len(stations), max_tracked=getattr(ground, "max_tracked", None),

@@ -51,12 +51,27 @@ class NetworkSetup:
 
 
 def load_stations(loaded, override: str | None = None) -> Stations:
-    """The scenario's ground stations (``ground.stations``), or the CSV file ``override``."""
+    """The scenario's ground stations (``ground.stations``), or ``override`` (``--stations``).
+
+    Either may name a shipped set, ``builtin:NAME`` (``builtin:cities-top100``,
+    ``builtin:ground-stations``, ``builtin:ksat`` ...; ``docs/ground.md``), or a station CSV file
+    (the scenario's path relative to the scenario file, the override's to the working directory);
+    ``ground.stations`` may also be a list of inline stations.
+    """
+    from orbitcloud.network.ground import builtin_station_name, stations_from_spec
+
     if override is not None:
+        if builtin_station_name(override) is not None:
+            return stations_from_spec(override, label="--stations")
         return read_stations_csv(override)
     ground = loaded.scenario.ground
     if ground is None:
-        raise OrbitcloudError(f"{loaded.label}: the scenario has no ground: section; pass --stations FILE.csv")
+        raise OrbitcloudError(
+            f"{loaded.label}: the scenario has no ground: section; pass --stations FILE.csv or "
+            "--stations builtin:cities-top100"
+        )
+    if builtin_station_name(ground.stations) is not None:
+        return stations_from_spec(ground.stations, label=f"{loaded.label}: ground.stations")
     if isinstance(ground.stations, str):
         return read_stations_csv(loaded.resolve(ground.stations), label=ground.stations)
     return stations_from_records([s.model_dump() for s in ground.stations], label=f"{loaded.label}: ground.stations")

@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from orbitcloud.errors import ScenarioError
+from orbitcloud.ops.work import ControllerActions
 
 __all__ = ["WorkloadController", "MAX_WORKLOAD_SATELLITES"]
 
@@ -47,8 +48,9 @@ def _concat_stations(a, b):
     )
 
 
-class WorkloadController:
-    """Runs a scenario's ``workloads:`` under one placement policy (see the module docstring).
+class WorkloadController(ControllerActions):
+    """Runs a scenario's ``workloads:`` under one placement policy (see the module docstring); work can
+    be added, cancelled and re-placed while it runs (:mod:`orbitcloud.ops.work`).
 
     Args:
         loaded: the loaded scenario; fleet, spec: the run's fleet and :class:`~orbitcloud.sim.RunSpec`;
@@ -64,6 +66,7 @@ class WorkloadController:
         sc = loaded.scenario
         wl = sc.workloads
         self.label = loaded.label
+        self._loaded = loaded
         pol = sc.policies or Policies()
         if policy is not None:
             pol = pol.model_copy(update={"placement": check_policy(policy)})
@@ -119,6 +122,12 @@ class WorkloadController:
         self.eo = self._setup_eo(loaded, wl.earth_observation) if wl.earth_observation is not None else None
         self.train = self._setup_training(loaded, wl.training) if wl.training is not None else None
         self.events = 0
+        self._work_init()
+        self.tasking = None
+        if self.eo is not None:
+            from orbitcloud.ops.tasking import Tasking
+
+            self.tasking = Tasking(self.eo.p, self.eo_sats, self.dt)
 
     # ------------------------------------------------------------------ set-up
 
@@ -290,22 +299,24 @@ class WorkloadController:
         self.sun_unit = sun_ecef_m / np.linalg.norm(sun_ecef_m)
         self._links(k, t_s)
         self._telemetry(k)
-        if self.inf is not None and k % self.replan_every == 0:
+        if self.inf is not None and (k % self.replan_every == 0 or self._force_replan):
             self._replan(t_s)
+        self._force_replan = False
         dem = np.zeros(self.n)
         if self.inf is not None:
             srv_dem = np.where(self.active, self.pol.idle_demand, 0.0)
             srv_dem = np.where(self.pool.busy(), 1.0, srv_dem)
             dem[self.srv] += srv_dem
             self.dem_inf = srv_dem
-        if self.train is not None:
+        for entry in self._train_jobs():
+            job = entry["job"]
+            sats = job.sats
             known = {
-                "soc": self.known["soc"][self.train_sats], "temp_margin_k": self.known["margin"][self.train_sats],
-                "lit": self.known["lit"][self.train_sats], "avail": self.known["avail"][self.train_sats],
-                "reachable": self.reach[self.train_sats],
+                "soc": self.known["soc"][sats], "temp_margin_k": self.known["margin"][sats],
+                "lit": self.known["lit"][sats], "avail": np.where(self.safe[sats], 0.0, self.known["avail"][sats]),
+                "reachable": self.reach[sats],
             }
-            td = np.asarray(self.train.demand(known), dtype=np.float64)
-            dem[self.train_sats] += td
+            dem[sats] += np.asarray(job.demand(known), dtype=np.float64)
         if self.eo is not None:
             dem[self.eo_sats] += np.asarray(self.eo.compute_demand(), dtype=np.float64)
         np.clip(dem, 0.0, 1.0, out=dem)
@@ -313,14 +324,17 @@ class WorkloadController:
         return dem
 
     def observe(self, k: int, compute_w: np.ndarray, soc: np.ndarray, t_k: np.ndarray, avail: np.ndarray | None,
-                illum: np.ndarray, faults: dict | None) -> None:
-        """The bus's result for step ``k``: run the workloads through ``[t_k, t_k + step)``."""
+                illum: np.ndarray, faults: dict | None, limit: np.ndarray | None = None) -> None:
+        """The bus's result for step ``k``: run the workloads through ``[t_k, t_k + step)``.
+
+        ``limit``: the operator's compute limit of the step per satellite (power caps, safe mode,
+        reboots), None when there is none."""
         t0, dt = self.t, self.dt
         av = np.ones(self.n) if avail is None else avail
-        want = self.full_w * av * self.demand_now
+        want = self.full_w * av * self.demand_now if limit is None else self.full_w * av * limit * self.demand_now
         ratio = np.divide(compute_w, want, out=np.ones(self.n), where=want > 0)
         np.clip(ratio, 0.0, 1.0, out=ratio)
-        self.speed = av * ratio
+        self.speed = av * ratio if limit is None else av * limit * ratio
         self.truth_lit = illum >= 0.5
         self._record_truth(k, np.where(self.cap_j > 0, soc, 1.0), self.t_max_k - t_k, self.truth_lit, av)
         self.timeline["step"].append(k)
@@ -329,13 +343,17 @@ class WorkloadController:
             self._inference_step(t0, dt, compute_w)
         if self.eo is not None:
             self._eo_step(k, t0, dt)
-        if self.train is not None:
+        reboots = self._take_reboots()
+        for entry in self._train_jobs():
+            job = entry["job"]
             f = None
-            if faults is not None and faults.get("sat") is not None and len(faults["sat"]):
-                keep = np.isin(faults["sat"], self.train_sats)
-                if keep.any():
-                    f = {key: val[keep] for key, val in faults.items()}
-            self.train.advance(k, t0, dt, self.speed[self.train_sats], self._train_link_bps(), f)
+            for part in (faults, reboots):
+                if part is not None and part.get("sat") is not None and len(part["sat"]):
+                    keep = np.isin(part["sat"], job.sats)
+                    if keep.any():
+                        sub = {key: part[key][keep] for key in ("sat", "kind", "device", "t_s", "seq") if key in part}
+                        f = sub if f is None else {key: np.concatenate([f[key], sub[key]]) for key in sub if key in f}
+            job.advance(k, t0, dt, self.speed[job.sats], self._train_link_bps(job, entry["link_override"]), f)
 
     # ------------------------------------------------------------------ network and telemetry
 
@@ -456,7 +474,7 @@ class WorkloadController:
             lit_ahead=self._lit_ahead(t_s, srv) if need_ahead else np.ones(srv.size, bool),
             avail=kn["avail"][srv], reachable=self.reach[srv], demand_rtt_s=demand_rtt,
         )
-        eligible = known.avail > 0.0
+        eligible = (known.avail > 0.0) & ~self.safe[srv]
         new = select_active(self.policy, known, eligible, n_needed, self.active, self.pol.soc_min, self.pol.temp_margin_k)
         gone = np.nonzero(self.active & ~new)[0]
         self.active = new
@@ -505,15 +523,18 @@ class WorkloadController:
             comp_lab = lab[self.eo_sats]
         sats = self.eo_sats
         self.eo.advance(k, t0, dt, self.pos[sats], self.sun_unit, self.speed[sats], contact[sats], comp_lab, comp_bps)
+        if self.tasking is not None:
+            on = ~self.safe[sats]
+            self.tasking.step(t0, dt, self.pos[sats], self.sun_unit, on, contact[sats], comp_lab, comp_bps)
 
     # ------------------------------------------------------------------ training
 
-    def _train_link_bps(self) -> float:
-        """Bottleneck ISL capacity among the satellites training now (their ring); 0 when the ISLs
-        between them do not connect them all; inf for one satellite."""
-        if self.train_link_override is not None:
-            return self.train_link_override
-        members = np.asarray(self.train.ring, dtype=np.int64)
+    def _train_link_bps(self, job, override: float | None) -> float:
+        """Bottleneck ISL capacity among the satellites of ``job`` training now (their ring); 0 when the
+        ISLs between them do not connect them all; inf for one satellite."""
+        if override is not None:
+            return override
+        members = np.asarray(job.ring, dtype=np.int64)
         if members.size <= 1:
             return math.inf
         net = getattr(self, "net", None)
@@ -545,6 +566,8 @@ class WorkloadController:
             out["training"] = self.train.summary()
         if self.eo is not None:
             out["earth_observation"] = self.eo.summary()
+        if self.work:
+            out["added"] = self.added_summary()
         return out
 
     def _inference_summary(self) -> dict:
@@ -619,6 +642,7 @@ class WorkloadController:
             "in_tokens": p.in_tok,
             "out_tokens": p.out_tok,
             "migrations": p.migrations.astype(np.int32),
+            "work": np.array(["" if s == 0 else f"inference-{s}" for s in p.stream[: p.status.size].tolist()], dtype=object),
         }
 
     def timeline_table(self) -> dict[str, np.ndarray]:

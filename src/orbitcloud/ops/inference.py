@@ -73,6 +73,7 @@ class ServingPool:
         self.in_tok = np.asarray(in_tokens, dtype=np.int64)
         self.out_tok = np.asarray(out_tokens, dtype=np.int64)
         self.city = np.asarray(city, dtype=np.int64)
+        self.stream = np.zeros(n_req, np.int64)  # 0: the scenario's requests; k: the k-th added stream
         self._tin = self.t_arr.tolist()
         self._in = self.in_tok.tolist()
         self._out = self.out_tok.tolist()
@@ -319,5 +320,60 @@ class ServingPool:
         """Mark requests not yet arrived by the end as not part of the run (they are dropped from
         the arrays) — call once after the last step."""
         i = self.next_arrival
-        for name in ("t_arr", "in_tok", "out_tok", "city", "server", "status", "rtt_s", "t_admit", "t_first", "t_done", "migrations"):
+        for name in _PER_REQUEST:
             setattr(self, name, getattr(self, name)[:i])
+
+    # ------------------------------------------------------------------ requests added while running
+
+    def add_requests(self, t_s: np.ndarray, in_tokens: np.ndarray, out_tokens: np.ndarray, city: np.ndarray, stream: int) -> None:
+        """Merge new requests (arrival times ``t_s`` at or after the pool's present time) into the
+        arrivals still to come, in time order (the earlier-listed first among equal times). Requests
+        that have arrived keep their index; those to come are renumbered."""
+        i = self.next_arrival
+        t_new = np.asarray(t_s, dtype=np.float64)
+        if t_new.size == 0:
+            return
+        tail_t = np.concatenate([self.t_arr[i:], t_new])
+        order = np.argsort(tail_t, kind="stable")
+        n_old_tail = self.t_arr.size - i
+
+        def merged(arr, new):
+            return np.concatenate([arr[:i], np.concatenate([arr[i:], np.asarray(new, dtype=arr.dtype)])[order]])
+
+        self.t_arr = merged(self.t_arr, t_new)
+        self.in_tok = merged(self.in_tok, in_tokens)
+        self.out_tok = merged(self.out_tok, out_tokens)
+        self.city = merged(self.city, city)
+        self.stream = merged(self.stream, np.full(t_new.size, stream))
+        extra = t_new.size
+        for name, fill in (("server", -1), ("status", PENDING), ("rtt_s", np.nan), ("t_admit", np.nan), ("t_first", np.nan),
+                           ("t_done", np.nan), ("migrations", 0)):
+            arr = getattr(self, name)
+            setattr(self, name, np.concatenate([arr, np.full(extra, fill, dtype=arr.dtype)]))
+        self._tin = self.t_arr.tolist()
+        self._in = self.in_tok.tolist()
+        self._out = self.out_tok.tolist()
+        self._city = self.city.tolist()
+        self._rem = self._rem[:i] + [0.0] * (n_old_tail + extra)
+        self._dfin = self._dfin[:i] + [0.0] * (n_old_tail + extra)
+
+    def cancel_stream(self, stream: int) -> int:
+        """Withdraw the requests of ``stream`` not yet arrived; returns how many."""
+        i = self.next_arrival
+        keep = np.ones(self.t_arr.size, bool)
+        keep[i:] = self.stream[i:] != stream
+        gone = int((~keep).sum())
+        if gone:
+            for name in _PER_REQUEST:
+                setattr(self, name, getattr(self, name)[keep])
+            self._tin = self.t_arr.tolist()
+            self._in = self.in_tok.tolist()
+            self._out = self.out_tok.tolist()
+            self._city = self.city.tolist()
+            self._rem = [v for v, k in zip(self._rem, keep.tolist()) if k]
+            self._dfin = [v for v, k in zip(self._dfin, keep.tolist()) if k]
+        return gone
+
+
+#: Per-request arrays of :class:`ServingPool` (all indexed by request number).
+_PER_REQUEST = ("t_arr", "in_tok", "out_tok", "city", "stream", "server", "status", "rtt_s", "t_admit", "t_first", "t_done", "migrations")

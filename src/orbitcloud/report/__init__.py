@@ -21,8 +21,8 @@ def build_report(
     sample: int | None = None,
     png: bool = False,
 ) -> Path:
-    """Write the HTML report of ``run_dir``; see :func:`orbitcloud.report.html.build_report`."""
-    from orbitcloud.report.html import build_report as _build
+    """Write the HTML report of ``run_dir``; see :func:`orbitcloud.report.page.build_report`."""
+    from orbitcloud.report.page import build_report as _build
 
     return _build(run_dir, out, time=time, color=color, sample=sample, png=png)
 

@@ -43,7 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from orbitcloud.errors import OrbitcloudError
-from orbitcloud.report import data as D
+from orbitcloud.report.data.network import NETWORK_MAX_SATELLITES, network_setup
+from orbitcloud.report.data.run import RunDir, open_run
 from orbitcloud.report.sample import DEFAULT_CZML_SAMPLE, sample_satellites
 
 #: Target spacing of position samples [s] (a multiple of the run step).
@@ -82,7 +83,7 @@ class Plan:
         return self.stride * step_s
 
 
-def plan(run: D.RunDir, sample: int | None = None) -> Plan:
+def plan(run: RunDir, sample: int | None = None) -> Plan:
     """Satellites, cadence and span of the export (rules in the module docstring)."""
     counts = np.array([int(s["satellites"]) for s in run.summary["shells"]], dtype=np.int64)
     sats = sample_satellites(counts, DEFAULT_CZML_SAMPLE if sample is None else sample).index
@@ -115,13 +116,13 @@ def _intervals(keys_per_sample: list[np.ndarray], n_samples: int) -> tuple[np.nd
     return key[start], k[start], k[stop - 1] + 1
 
 
-def _iso(run: D.RunDir, t_s: float) -> str:
+def _iso(run: RunDir, t_s: float) -> str:
     ns = int(run.time_ns(t_s))
     text = str(np.datetime64(ns, "ns").astype("datetime64[ms]"))
     return text + "Z"
 
 
-def build_packets(run: D.RunDir, sample: int | None = None) -> list:
+def build_packets(run: RunDir, sample: int | None = None) -> list:
     """The CZML document as czml3 packets (document packet first)."""
     from czml3 import Packet
     from czml3.properties import (
@@ -246,8 +247,8 @@ def _link_packets(
                     label=Label(text=name, scale=0.5),
                 )
             )
-    ns = D.network_setup(run)
-    if ns is None or run.n_sat > D.NETWORK_MAX_SATELLITES:
+    ns = network_setup(run)
+    if ns is None or run.n_sat > NETWORK_MAX_SATELLITES:
         return out
     from orbitcloud.network import simulate as S
 
@@ -328,7 +329,7 @@ def write_czml(run_dir: Path, out: Path | None = None, *, sample: int | None = N
 
     if sample is not None and sample < 1:
         raise OrbitcloudError(f"--sample: must be at least 1, got {sample}")
-    run = D.open_run(run_dir)
+    run = open_run(run_dir)
     out = Path(out) if out is not None else run.path / "run.czml"
     if out.exists() and out.is_dir():
         raise OrbitcloudError(f"--out {out}: is a directory, expected a .czml file name")

@@ -2,10 +2,14 @@
 
 ``orbitcloud report RUN_DIR --png`` writes, beside the HTML file ``STEM.html``, one
 ``STEM-NAME.png`` per figure whose inputs exist (the same data as the HTML page,
-:class:`orbitcloud.report.html.ReportData`): ``globe``, ``map``, ``power``, ``soc``,
+:class:`orbitcloud.report.data.gather.ReportData`): ``globe``, ``map``, ``power``, ``soc``,
 ``temperature``, ``compute``, ``throttling``, ``eclipses``, ``rtt``, ``contacts``, ``faults``,
 ``latency``, ``throughput``, ``training``, ``eo``. Figures are drawn with matplotlib's
 object-oriented API on an Agg canvas (no pyplot, so the caller's backend is not touched), 150 dpi.
+
+This module imports only the report's data (:mod:`orbitcloud.report.data`), the shared helpers
+(:mod:`orbitcloud.report.common`), :mod:`~orbitcloud.report.sample` and
+:mod:`~orbitcloud.report.coastlines`, never the page or its sections.
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from orbitcloud.report import data as D
+from orbitcloud.report.common import EARTH_RADIUS_KM, FAULT_COLORS, MAX_GANTT_BARS, scale_for
+from orbitcloud.report.data.gather import ReportData
+from orbitcloud.report.data.run import RunDir, iso_utc
+from orbitcloud.report.data.snapshot import COLORS
+from orbitcloud.report.data.workloads import EO_FLOWS, LATENCY_COLUMNS, column, ecdf_points
 
 DPI = 150
 SIZE_IN = (9.0, 4.0)
@@ -29,7 +37,7 @@ def _figure(size=SIZE_IN):
     return fig
 
 
-def _dates(run: D.RunDir, t_s: np.ndarray) -> np.ndarray:
+def _dates(run: RunDir, t_s: np.ndarray) -> np.ndarray:
     return run.datetimes(np.asarray(t_s, dtype=np.float64)).astype("datetime64[ms]")
 
 
@@ -56,16 +64,15 @@ def _cmap(color: str):
     return "viridis"
 
 
-def write_pngs(rd, out_dir: Path, stem: str = "report") -> list[Path]:
-    """Write the PNG figures of a :class:`~orbitcloud.report.html.ReportData`; returns the files."""
+def write_pngs(rd: ReportData, out_dir: Path, stem: str = "report") -> list[Path]:
+    """Write the PNG figures of a :class:`~orbitcloud.report.data.gather.ReportData`; returns the files."""
     from orbitcloud.report.coastlines import coastlines_deg
-    from orbitcloud.report.html import EARTH_RADIUS_KM, scale_for
 
     run = rd.run
     out_dir = Path(out_dir)
     written: list[Path] = []
     snap = rd.snapshot
-    _, label, rng = D.COLORS[snap.color]
+    _, label, rng = COLORS[snap.color]
     vmin, vmax = (
         rng
         if rng is not None
@@ -74,7 +81,7 @@ def write_pngs(rd, out_dir: Path, stem: str = "report") -> list[Path]:
             np.nanmax(snap.values) if np.isfinite(snap.values).any() else 1,
         )
     )
-    when = D.iso_utc(run.time_ns(snap.t_s))
+    when = iso_utc(run.time_ns(snap.t_s))
 
     # globe: 3D scatter over a wireframe Earth
     fig = _figure((7.0, 6.5))
@@ -288,7 +295,6 @@ def write_pngs(rd, out_dir: Path, stem: str = "report") -> list[Path]:
 
     ct = rd.contacts
     if ct is not None and len(ct):
-        from orbitcloud.report.html import MAX_GANTT_BARS
         from orbitcloud.report.sample import spread
 
         stations = sorted(set(ct.station.tolist()))
@@ -316,8 +322,6 @@ def write_pngs(rd, out_dir: Path, stem: str = "report") -> list[Path]:
 
     fl = rd.faults
     if fl is not None and len(fl):
-        from orbitcloud.report.html import FAULT_COLORS
-
         fig = _figure()
         ax = fig.add_subplot()
         for k in sorted(set(fl.kind.tolist())):
@@ -335,19 +339,17 @@ def write_pngs(rd, out_dir: Path, stem: str = "report") -> list[Path]:
     return written
 
 
-def _workload_pngs(run: D.RunDir, rd, out_dir: Path, stem: str, written: list[Path]) -> None:
-    from orbitcloud.report.html import EO_FLOWS, _col, scale_for
-
+def _workload_pngs(run: RunDir, rd: ReportData, out_dir: Path, stem: str, written: list[Path]) -> None:
     req, wt = rd.requests, rd.workload_timeline
     if req is not None and req.num_rows:
         served = np.asarray(req.column("status").to_pylist(), dtype=object) == "served"
         fig = _figure()
         ax = fig.add_subplot()
-        for i, c in enumerate(D.LATENCY_COLUMNS):
-            v = _col(req, c)
+        for i, c in enumerate(LATENCY_COLUMNS):
+            v = column(req, c)
             if v is None:
                 continue
-            x, f = D.ecdf_points(v[served])
+            x, f = ecdf_points(v[served])
             if x.size:
                 ax.step(x, f, where="post", label=c.removesuffix("_s"), color=f"C{i}")
         ax.set_xscale("log")
@@ -360,11 +362,11 @@ def _workload_pngs(run: D.RunDir, rd, out_dir: Path, stem: str, written: list[Pa
         _save(fig, out_dir, stem, "latency", written)
     if wt is None or not wt.num_rows:
         return
-    t_s = _col(wt, "t_s").astype(np.float64)
+    t_s = column(wt, "t_s").astype(np.float64)
     t = _dates(run, t_s)
     dt_s = np.diff(t_s, append=t_s[-1] + (t_s[-1] - t_s[-2] if t_s.size > 1 else run.step_s))
     dt_s = np.where(dt_s > 0, dt_s, np.nan)
-    arr, srv = _col(wt, "inference_arrivals"), _col(wt, "inference_served")
+    arr, srv = column(wt, "inference_arrivals"), column(wt, "inference_served")
     if arr is not None or srv is not None:
         fig = _figure()
         ax = fig.add_subplot()
@@ -376,7 +378,7 @@ def _workload_pngs(run: D.RunDir, rd, out_dir: Path, stem: str, written: list[Pa
         ax.set_title("Inference throughput", fontsize=10)
         _time_axis(ax)
         _save(fig, out_dir, stem, "throughput", written)
-    tok = _col(wt, "training_tokens_cum")
+    tok = column(wt, "training_tokens_cum")
     if tok is not None:
         fig = _figure()
         ax = fig.add_subplot()
@@ -385,9 +387,9 @@ def _workload_pngs(run: D.RunDir, rd, out_dir: Path, stem: str, written: list[Pa
         ax.set_title("Training progress", fontsize=10)
         _time_axis(ax)
         _save(fig, out_dir, stem, "training", written)
-    eo = [(c, _col(wt, c)) for c in EO_FLOWS]
+    eo = [(c, column(wt, c)) for c in EO_FLOWS]
     eo = [(c, np.cumsum(v.astype(np.float64))) for c, v in eo if v is not None]
-    stored = _col(wt, "eo_stored_b")
+    stored = column(wt, "eo_stored_b")
     if eo or stored is not None:
         allv = np.concatenate([v for _, v in eo] + ([stored.astype(np.float64)] if stored is not None else []))
         div, unit = scale_for(allv, "B")

@@ -1,6 +1,11 @@
-"""Results: the summary of a run and the files written to a results directory (``docs/results.md``)."""
+"""Results: the files of a results directory (``docs/results.md``) and the :class:`Result` of a run.
 
-from orbitcloud.results.summary import build_summary
+The format layer: writers (atomic), readers and :class:`Result`, which gives a run's tables from
+memory or from a results directory alike. It takes plain arrays and dicts (the shapes that
+``orbitcloud.sim`` produces) and imports nothing from ``sim``; the :class:`~orbitcloud.sim.Simulation`
+writes through it.
+"""
+
 from orbitcloud.results.writer import RESULTS_LAYOUT_VERSION, write_results
 
-__all__ = ["RESULTS_LAYOUT_VERSION", "build_summary", "write_results"]
+__all__ = ["RESULTS_LAYOUT_VERSION", "write_results"]

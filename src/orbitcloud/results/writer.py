@@ -8,6 +8,9 @@ Layout version 1 (``docs/results.md``):
 ``satellites.parquet`` one row per satellite: index, name, shell, elements, per-satellite figures
 ``scenario.yaml``     the scenario text as read
 ``timeseries.parquet`` (with ``--record``) bus state per satellite every record interval
+and, where the run has them, ``contacts.csv``, ``faults.parquet``, ``actions.parquet``,
+``requests.parquet``, ``workload_timeline.parquet``. The builders (``*_table``) give the same
+tables in memory (:class:`orbitcloud.results.Result`).
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from orbitcloud.errors import OrbitcloudError
-from orbitcloud.fleet import Fleet
-from orbitcloud.sim import FleetResult
+
+if TYPE_CHECKING:  # the shapes sim produces; results does not import sim
+    from orbitcloud.fleet import Fleet
+    from orbitcloud.sim import FleetResult
 
 RESULTS_LAYOUT_VERSION = 1
 
@@ -62,30 +67,47 @@ def iso_ms(start_ns: int, t_s: np.ndarray):
     return pc.strftime(arr, format="%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_eclipses_csv(path: Path, start_ns: int, events: dict[str, np.ndarray]) -> None:
+def _ms_timestamps(start_ns: int, t_s):
+    """timestamp[ms, UTC] array for seconds after ``start_ns``; NaN -> null."""
     import pyarrow as pa
-    import pyarrow.csv as pcsv
 
-    table = pa.table(
-        {
-            "satellite": pa.array(events["sat"], type=pa.int64()),
-            "penumbra_start": iso_ms(start_ns, events["pen_start"]),
-            "umbra_start": iso_ms(start_ns, events["umb_start"]),
-            "umbra_end": iso_ms(start_ns, events["umb_end"]),
-            "penumbra_end": iso_ms(start_ns, events["pen_end"]),
-        }
-    )
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            fh.write((",".join(table.column_names) + "\n").encode("ascii"))
-            pcsv.write_csv(table, fh, pcsv.WriteOptions(include_header=False, quoting_style="none"))
-
-    atomic_write(path, write)
+    t = np.asarray(t_s, dtype=np.float64)
+    bad = ~np.isfinite(t)
+    ms = start_ns // 1_000_000 + np.round(np.where(bad, 0.0, t) * 1000.0).astype(np.int64)
+    return pa.array(ms, type=pa.timestamp("ms", tz="UTC"), mask=bad)
 
 
-def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, window_s: float, step_s: float, n_steps: int = 1) -> None:
+def eclipses_table(start_ns: int, events: dict[str, np.ndarray]):
+    """One row per eclipse per satellite: satellite, penumbra/umbra start and end (UTC, ms; null where
+    the eclipse has no umbra or lies outside the run)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    return pa.table({
+        "satellite": pa.array(events["sat"], type=pa.int64()),
+        "penumbra_start": _ms_timestamps(start_ns, events["pen_start"]),
+        "umbra_start": _ms_timestamps(start_ns, events["umb_start"]),
+        "umbra_end": _ms_timestamps(start_ns, events["umb_end"]),
+        "penumbra_end": _ms_timestamps(start_ns, events["pen_end"]),
+    })
+
+
+def _iso_columns(table):
+    """The timestamp columns of ``table`` as ISO 8601 text (as :func:`iso_ms`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_timestamp(col.type):
+            col = pc.strftime(col.cast(pa.timestamp("ms")), format="%Y-%m-%dT%H:%M:%SZ")
+        cols[name] = col
+    return pa.table(cols)
+
+
+def satellites_table(fleet: Fleet, result: FleetResult, window_s: float, step_s: float, n_steps: int = 1):
+    """One row per satellite: index, name, shell, elements and the run's per-satellite figures."""
+    import pyarrow as pa
 
     n = len(fleet)
     shell_names = np.array([s.name for s in fleet.shells], dtype=object)
@@ -123,38 +145,35 @@ def write_satellites_parquet(path: Path, fleet: Fleet, result: FleetResult, wind
         table = table.append_column("accelerator_availability", pa.array(result.avail_sum / max(n_steps, 1)))
         table = table.append_column("spares_used", pa.array(result.spares_used))
         table = table.append_column("devices_lost", pa.array(result.devices_lost))
-    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+    return table
 
 
-def write_contacts_csv(path: Path, start_ns: int, table, stations) -> None:
-    """Contact windows: ``station,satellite,start,end,max_elevation_deg`` (ISO UTC, ms), sorted by
-    station, satellite, start; an empty start/end marks a window open at the run's first/last sample."""
+def contacts_table(start_ns: int, table, stations):
+    """Contact windows: station, satellite, start, end (UTC, ms; null where the window is open at the
+    run's first or last sample), max_elevation_deg; sorted by station, satellite, start."""
     import pyarrow as pa
-    import pyarrow.csv as pcsv
 
     names = np.asarray(stations.names, dtype=object)
     start = np.where(table.start_clipped, np.nan, table.start_s)
     end = np.where(table.end_clipped, np.nan, table.end_s)
-    out = pa.table({
+    return pa.table({
         "station": pa.array(names[table.station] if len(table) else [], type=pa.string()),
         "satellite": pa.array(table.sat, type=pa.int64()),
-        "start": iso_ms(start_ns, start),
-        "end": iso_ms(start_ns, end),
+        "start": _ms_timestamps(start_ns, start),
+        "end": _ms_timestamps(start_ns, end),
         "max_elevation_deg": pa.array(np.round(table.max_elevation_deg, 3)),
     })
-    atomic_write(path, lambda tmp: pcsv.write_csv(out, tmp))
 
 
-def write_faults_parquet(path: Path, start_ns: int, events: dict[str, np.ndarray]) -> None:
+def faults_table(start_ns: int, events: dict[str, np.ndarray]):
     """Fault event log, one row per event in canonical order (``docs/faults.md``)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from orbitcloud.ops.faults import KINDS
 
     t_ns = start_ns + np.round(events["t_s"] * 1e9).astype(np.int64)
     kinds = pa.DictionaryArray.from_arrays(pa.array(events["kind"].astype(np.int32)), pa.array(list(KINDS)))
-    table = pa.table({
+    return pa.table({
         "time": pa.array(t_ns, type=pa.timestamp("ns", tz="UTC")),
         "satellite": pa.array(events["sat"]),
         "device": pa.array(events["device"]),
@@ -162,22 +181,18 @@ def write_faults_parquet(path: Path, start_ns: int, events: dict[str, np.ndarray
         "dose_rad": pa.array(events["dose_rad"]),
         "generation": pa.array(events["generation"]),
     })
-    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
-def write_columns_parquet(path: Path, columns: dict[str, np.ndarray]) -> None:
-    """A Parquet file with one column per array (object arrays are written as strings)."""
+def columns_table(columns: dict[str, np.ndarray]):
+    """A table with one column per array (object arrays become strings)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    table = pa.table({k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()})
-    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+    return pa.table({k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()})
 
 
-def write_timeseries_parquet(path: Path, start_ns: int, step_s: float, records: dict[str, np.ndarray]) -> None:
+def timeseries_table(start_ns: int, step_s: float, records: dict[str, np.ndarray]):
     """Bus time series, one row per (satellite, recorded step), sorted by satellite then time."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     order = np.lexsort((records["step"], records["satellite"]))
     t_ns = start_ns + np.round(records["step"][order] * step_s * 1e9).astype(np.int64)
@@ -185,24 +200,66 @@ def write_timeseries_parquet(path: Path, start_ns: int, step_s: float, records: 
     for key, values in records.items():
         if key != "step":
             cols[key] = pa.array(values[order])
-    atomic_write(path, lambda tmp: pq.write_table(pa.table(cols), tmp))
+    return pa.table(cols)
 
 
-def write_results(
-    out_dir: Path,
-    summary: dict[str, Any],
-    fleet: Fleet,
-    result: FleetResult,
-    start_ns: int,
-    window_s: float,
-    scenario_text: str,
-    contacts=None,
-    tables: dict[str, dict[str, np.ndarray]] | None = None,
-) -> list[Path]:
+def actions_table(start_ns: int, actions: list[dict[str, Any]]):
+    """The operator actions of a run, in the order taken: time (UTC), step, action, target, detail
+    (the action's fields as JSON), work (the id of work it added or cancelled; null otherwise)."""
+    import pyarrow as pa
+
+    t_ns = start_ns + np.round(np.array([a["t_s"] for a in actions], dtype=np.float64) * 1e9).astype(np.int64)
+    return pa.table({
+        "time": pa.array(t_ns, type=pa.timestamp("ns", tz="UTC")),
+        "step": pa.array([a["step"] for a in actions], type=pa.int64()),
+        "action": pa.array([a["action"] for a in actions], type=pa.string()),
+        "target": pa.array([a["target"] for a in actions], type=pa.string()),
+        "detail": pa.array([json.dumps(a["detail"], sort_keys=True) for a in actions], type=pa.string()),
+        "work": pa.array([a.get("work") for a in actions], type=pa.string()),
+    })
+
+
+def _write_csv(path: Path, table, header_unquoted: bool = False) -> None:
+    import pyarrow.csv as pcsv
+
+    text = _iso_columns(table)
+    if not header_unquoted:
+        atomic_write(path, lambda tmp: pcsv.write_csv(text, tmp))
+        return
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write((",".join(text.column_names) + "\n").encode("ascii"))
+            pcsv.write_csv(text, fh, pcsv.WriteOptions(include_header=False, quoting_style="none"))
+
+    atomic_write(path, write)
+
+
+def _write_parquet(path: Path, table) -> None:
+    import pyarrow.parquet as pq
+
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
+#: The tables of a results directory: table name -> (file name, writer), in writing order.
+FILES = {
+    "eclipses": ("eclipses.csv", lambda p, t: _write_csv(p, t, header_unquoted=True)),
+    "satellites": ("satellites.parquet", _write_parquet),
+    "contacts": ("contacts.csv", _write_csv),
+    "faults": ("faults.parquet", _write_parquet),
+    "timeseries": ("timeseries.parquet", _write_parquet),
+    "actions": ("actions.parquet", _write_parquet),
+    "requests": ("requests.parquet", _write_parquet),
+    "workload_timeline": ("workload_timeline.parquet", _write_parquet),
+}
+
+
+def write_results(out_dir: Path, summary: dict[str, Any], scenario_text: str, tables: dict[str, Callable[[], Any]]) -> list[Path]:
     """Write the results directory; returns the files written.
 
-    ``tables`` adds Parquet files by name (``requests.parquet``, ``workload_timeline.parquet``):
-    column name -> array.
+    ``tables``: table name (see :data:`FILES`) -> a function that builds the pyarrow table; names a
+    run does not have are left out. ``summary.json`` is written last: its presence marks a complete
+    results directory.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -211,30 +268,15 @@ def write_results(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OrbitcloudError(f"--out {out_dir}: cannot create directory: {exc.strerror}") from None
+    unknown = set(tables) - set(FILES)
+    if unknown:
+        raise ValueError(f"write_results: unknown tables {sorted(unknown)}")
     written = []
-    if result.events is not None:
-        p = out_dir / "eclipses.csv"
-        write_eclipses_csv(p, start_ns, result.events)
-        written.append(p)
-    p = out_dir / "satellites.parquet"
-    write_satellites_parquet(p, fleet, result, window_s, summary["step_s"], summary["steps"])
-    written.append(p)
-    if contacts is not None:
-        p = out_dir / "contacts.csv"
-        write_contacts_csv(p, start_ns, *contacts)
-        written.append(p)
-    if result.fault_events is not None:
-        p = out_dir / "faults.parquet"
-        write_faults_parquet(p, start_ns, result.fault_events)
-        written.append(p)
-    if result.records is not None:
-        p = out_dir / "timeseries.parquet"
-        write_timeseries_parquet(p, start_ns, summary["step_s"], result.records)
-        written.append(p)
-    for name, columns in (tables or {}).items():
-        p = out_dir / name
-        write_columns_parquet(p, columns)
-        written.append(p)
+    for name, (file_name, write) in FILES.items():
+        if name in tables:
+            p = out_dir / file_name
+            write(p, tables[name]())
+            written.append(p)
     p = out_dir / "scenario.yaml"
     write_text_atomic(p, scenario_text)
     written.append(p)

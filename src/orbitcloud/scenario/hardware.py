@@ -171,6 +171,8 @@ class Hardware(_Model):
     source: str = ""
     compute: ComputeSpec | None = None
     bus_power_w: Num = Field(default=0.0, ge=0.0)
+    #: Bus load in safe mode (payload off, non-essential loads shed); default half of ``bus_power_w``.
+    bus_power_safe_w: Num | None = Field(default=None, ge=0.0)
     solar_array: SolarArraySpec
     battery: BatterySpec = BatterySpec(capacity_wh=0.0)
     radiator: RadiatorSpec

@@ -305,7 +305,15 @@ class StationEntry(_Model):
 
 
 class Ground(_Model):
-    """Ground segment (``docs/ground.md``): stations from a CSV file or inline."""
+    """Ground segment (``docs/ground.md``).
+
+    ``stations`` is one of: ``builtin:NAME``, a station set shipped with the package
+    (``builtin:cities-top100``, the 100 most populous cities of Hypatia, IMC 2020;
+    ``builtin:ground-stations``, real sites with sources; or a subset of it such as
+    ``builtin:ksat``, ``builtin:ssc``, ``builtin:aws``, ``builtin:china-rsgs``, ``builtin:china``);
+    the path of a header-less station CSV (relative to the scenario file); or a list of inline
+    stations. An unknown ``builtin:`` name is refused here, with the known names.
+    """
 
     stations: str | list[StationEntry]
     min_elevation_deg: Num | None = Field(default=25.0, ge=0.0, lt=90.0)
@@ -313,6 +321,21 @@ class Ground(_Model):
     downlink_gbps: Num = Field(default=10.0, ge=0.0)
     uplink_gbps: Num = Field(default=1.0, ge=0.0)
     max_tracked: Count | None = Field(default=None, ge=1)
+
+    @field_validator("stations")
+    @classmethod
+    def _builtin_known(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower().startswith("builtin:"):
+            from orbitcloud import catalog
+
+            name = value.strip()[len("builtin:"):].strip().lower()
+            known = catalog.station_set_names()
+            if name not in known:
+                raise ValueError(
+                    f"unknown built-in station set {value!r}; known: " + ", ".join("builtin:" + k for k in known)
+                )
+            return f"builtin:{name}"
+        return value
 
     @model_validator(mode="after")
     def _criterion(self) -> "Ground":

@@ -18,7 +18,7 @@ import numpy as np
 
 from orbitcloud.fleet import Fleet
 from orbitcloud.bus.step import SUMS, BusParams, BusTotals
-from orbitcloud.sim.engine import BlockResult, RadiationBlock, RunSpec, run_block
+from orbitcloud.sim.engine import BlockResult, BlockRunner, RadiationBlock, RunSpec
 
 #: Work below this many satellite-steps runs in the calling process (a pool costs ~0.5 s to start).
 INLINE_SAT_STEPS = 20_000_000
@@ -66,9 +66,10 @@ def plan_blocks(n_sat: int, spec: RunSpec, workers: int) -> list[tuple[int, int]
     return [(a, min(n_sat, a + size)) for a in range(0, n_sat, size)]
 
 
-def _work(args) -> BlockResult:
-    sl, spec, bus, rad = args
-    return run_block(sl, spec, bus=bus, rad=rad)
+def _advance_in_worker(args) -> BlockRunner:
+    runner, k_to = args
+    runner.advance(k_to)
+    return runner
 
 
 def _rad_slice(rad: RadiationBlock | None, a: int, z: int) -> RadiationBlock | None:
@@ -80,6 +81,71 @@ def _rad_slice(rad: RadiationBlock | None, a: int, z: int) -> RadiationBlock | N
     )
 
 
+class FleetRunner:
+    """Every satellite block of a run, advanced together (in worker processes when it pays).
+
+    The block layout is fixed at construction from the whole run's size and the worker count, so
+    the results do not depend on how :meth:`advance` is called. ``ctl`` (the workload layer) puts
+    the whole fleet in one block advanced in this process. A pool, once started, is kept until
+    :meth:`close`; each call that uses it sends the blocks' state to the workers and back.
+    """
+
+    def __init__(self, fleet: Fleet, spec: RunSpec, workers: int | None = None, bus: BusParams | None = None,
+                 rad: RadiationBlock | None = None, ctl=None) -> None:
+        n_sat = len(fleet)
+        self.spec = spec
+        self.n_sat = n_sat
+        self.k = 0
+        self._pool = None
+        if ctl is not None:
+            self.workers = 1
+            self.runners = [BlockRunner(fleet.slice(0, n_sat), spec, bus=bus, rad=rad, ctl=ctl)]
+            return
+        workers = default_workers() if workers is None else max(1, workers)
+        if n_sat * spec.n_steps < INLINE_SAT_STEPS:
+            workers = 1
+        self.workers = workers
+        self.runners = [
+            BlockRunner(fleet.slice(a, z), spec, bus=None if bus is None else bus.slice(a, z), rad=_rad_slice(rad, a, z))
+            for a, z in plan_blocks(n_sat, spec, workers)
+        ]
+
+    def advance(self, k_to: int, progress: Callable[[int], None] | None = None) -> None:
+        """Run every block through the steps ``[k, k_to)``."""
+        k_to = min(int(k_to), self.spec.n_steps)
+        if k_to <= self.k:
+            return
+        work = self.n_sat * (k_to - self.k)
+        if self.workers > 1 and len(self.runners) > 1 and work >= INLINE_SAT_STEPS // 8:
+            pool = self._pool_started()
+            futures = {pool.submit(_advance_in_worker, (r, k_to)): b for b, r in enumerate(self.runners)}
+            for fut in cf.as_completed(futures):
+                b = futures[fut]
+                steps = k_to - self.runners[b].k
+                self.runners[b] = fut.result()
+                if progress is not None:
+                    progress(len(self.runners[b].sl) * steps)
+        else:
+            for r in self.runners:
+                r.advance(k_to, progress)
+        self.k = k_to
+
+    def _pool_started(self):
+        if self._pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = cf.ProcessPoolExecutor(max_workers=min(self.workers, len(self.runners)), mp_context=ctx)
+        return self._pool
+
+    def result(self) -> FleetResult:
+        """Per-satellite reductions of the steps run so far, in satellite order."""
+        return _gather([r.result() for r in self.runners])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
 def simulate(
     fleet: Fleet,
     spec: RunSpec,
@@ -89,37 +155,18 @@ def simulate(
     rad: RadiationBlock | None = None,
     ctl=None,
 ) -> FleetResult:
-    """Run every satellite block and gather the per-satellite results in satellite order.
+    """Run every satellite block through the whole run and gather the results in satellite order.
 
     ``bus`` (per-satellite parameters for the whole fleet) adds the power and thermal bus; ``rad``
     (per-satellite arrays for the whole fleet) the radiation dose and accelerator faults; ``ctl`` the
     workload layer (then the whole fleet is one block, advanced step by step in this process).
     """
-    n_sat = len(fleet)
-    if ctl is not None:
-        return _gather([run_block(fleet.slice(0, n_sat), spec, on_chunk=progress, bus=bus, rad=rad, ctl=ctl)])
-    workers = default_workers() if workers is None else max(1, workers)
-    if n_sat * spec.n_steps < INLINE_SAT_STEPS:
-        workers = 1
-    blocks = plan_blocks(n_sat, spec, workers)
-    results: list[BlockResult | None] = [None] * len(blocks)
-    if workers == 1 or len(blocks) == 1:
-        for b, (a, z) in enumerate(blocks):
-            results[b] = run_block(
-                fleet.slice(a, z), spec, on_chunk=progress, bus=None if bus is None else bus.slice(a, z),
-                rad=_rad_slice(rad, a, z),
-            )
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=min(workers, len(blocks)), mp_context=ctx) as pool:
-            futures = {pool.submit(_work, (fleet.slice(a, z), spec, None if bus is None else bus.slice(a, z), _rad_slice(rad, a, z))): b for b, (a, z) in enumerate(blocks)}
-            for fut in cf.as_completed(futures):
-                b = futures[fut]
-                results[b] = fut.result()
-                if progress is not None:
-                    a, z = blocks[b]
-                    progress((z - a) * spec.n_steps)
-    return _gather(results)  # type: ignore[arg-type]
+    runner = FleetRunner(fleet, spec, workers=workers, bus=bus, rad=rad, ctl=ctl)
+    try:
+        runner.advance(spec.n_steps, progress)
+        return runner.result()
+    finally:
+        runner.close()
 
 
 def _gather(results: list[BlockResult]) -> FleetResult:

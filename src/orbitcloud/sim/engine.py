@@ -18,6 +18,7 @@ the error is measured against 1-s sampling in ``tests/sim/test_engine.py``).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from typing import Callable
@@ -181,61 +182,120 @@ def run_block(
     sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None = None, satrecs=None,
     bus: BusParams | None = None, rad: RadiationBlock | None = None, ctl=None,
 ) -> BlockResult:
-    """Simulate one satellite block through the whole run.
+    """Simulate one satellite block through the whole run (:class:`BlockRunner` from step 0 to the end).
+
+    ``satrecs`` may pass a prebuilt ``SatrecArray`` for the slice (benchmarks time it apart); for
+    ``bus``, ``rad`` and ``ctl`` see :class:`BlockRunner`.
+    """
+    runner = BlockRunner(sl, spec, satrecs=satrecs, bus=bus, rad=rad, ctl=ctl)
+    runner.advance(spec.n_steps, on_chunk)
+    return runner.result()
+
+
+class BlockRunner:
+    """One satellite block advanced through the run in time chunks, keeping its state between calls.
 
     Samples where SGP4 reports an error (decayed, eccentricity out of range) carry NaN positions;
     they count as invalid, contribute nothing, and break no eclipse interval.
-    ``satrecs`` may pass a prebuilt ``SatrecArray`` for the slice (benchmarks time it apart).
     ``bus`` (the block's :class:`~orbitcloud.bus.step.BusParams`) adds the power and thermal bus;
     ``rad`` (:class:`RadiationBlock`) the radiation dose and the accelerator faults it drives, whose
     availability scales the bus's compute target. ``ctl`` (a
     :class:`~orbitcloud.ops.controller.WorkloadController`, whole fleet in one block) runs the workload
     layer: the block is advanced one step at a time, the controller sets each step's compute demand
     before the bus advances and runs its events with what the bus delivered.
+
+    :meth:`advance` runs the steps ``[k, k_to)``; any sequence of calls gives the same bits as one
+    call over the same steps (every reduction is pointwise or added in time order; see the module
+    docstring). Operator actions between calls: :attr:`cap` (compute limit per satellite, fraction of
+    the target), :attr:`bus_w` (bus load per satellite, safe mode), :attr:`down_until_s` (accelerators
+    rebooting until that time). :meth:`result` reduces the state so far into a :class:`BlockResult`
+    without changing it. The runner pickles (the SGP4 objects are rebuilt after unpickling), so worker
+    processes can advance it and send it back.
     """
-    with np.errstate(invalid="ignore"):
-        return _run_block(sl, spec, on_chunk, satrecs, bus, rad, ctl)
 
+    def __init__(self, sl: FleetSlice, spec: RunSpec, *, satrecs=None, bus: BusParams | None = None,
+                 rad: RadiationBlock | None = None, ctl=None) -> None:
+        n = len(sl)
+        self.sl, self.spec, self.bus, self.rad, self.ctl = sl, spec, bus, rad, ctl
+        self.n = n
+        self.k = 0
+        self._satrecs = satrecs
+        self.use_sgp4 = spec.propagator == "sgp4"
+        self.orbits = None if self.use_sgp4 else fast_orbits(sl, spec.jd0, spec.fr0)
+        self.n_lit = np.zeros(n, dtype=np.int64)  # samples with illumination exactly 1
+        self.partial_sum = np.zeros(n)  # penumbral illumination, added in time order
+        self.n_valid = np.zeros(n, dtype=np.int64)
+        self.beta_min = np.full(n, np.inf)
+        self.beta_max = np.full(n, -np.inf)
+        self.beta_stride = max(1, int(round(spec.beta_every_s / spec.step_s)))
+        self.crossings = {k: _Crossings() for k in KINDS}
+        self.prev: dict[str, np.ndarray] | None = None
+        self.first_in: dict[str, np.ndarray] = {}
+        # operator actions (None: none taken)
+        self.cap: np.ndarray | None = None
+        self.bus_w: np.ndarray | None = None
+        self.down_until_s: np.ndarray | None = None
+        # the last step's instantaneous state, for snapshots (position and sunlight at its start)
+        self.last: dict[str, np.ndarray] = {}
+        if bus is not None:
+            self.bus_state = BusState.initial(bus)
+            self.bus_tot = BusTotals.zeros(n)
+            self.records: list[dict[str, np.ndarray]] = []
+        if rad is not None:
+            from orbitcloud.ops.faults import FaultState
 
-def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | None, satrecs, bus, rad, ctl=None) -> BlockResult:
-    n = len(sl)
-    steps = 1 if ctl is not None else spec.chunk_steps(n)
-    use_sgp4 = spec.propagator == "sgp4"
-    if use_sgp4:
-        if satrecs is None:
+            self.fault_state = FaultState.initial(
+                np.arange(sl.start, sl.stop, dtype=np.int64), rad.n_devices, rad.spares,
+                [m for m in rad.models], rad.seed, spec.step_s, spare_delay_s=rad.spare_delay_s,
+            )
+            self.dose_total = np.zeros(n)
+            self.avail_total = np.zeros(n)
+            self.fault_events: list[dict[str, np.ndarray]] = []
+            self.sub_orbits = None
+            if rad.subsamples > 1:
+                self.sub_orbits = self.orbits if not self.use_sgp4 else fast_orbits(sl, spec.jd0, spec.fr0)
+
+    # --- pickling: SatrecArray is rebuilt from the elements on the other side
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_satrecs"] = None
+        return state
+
+    @property
+    def satrecs(self):
+        if self._satrecs is None:
             from sgp4.api import SatrecArray
 
-            satrecs = SatrecArray(make_satrecs(sl))
-    else:
-        orbits = fast_orbits(sl, spec.jd0, spec.fr0)
-    n_lit = np.zeros(n, dtype=np.int64)  # samples with illumination exactly 1
-    partial_sum = np.zeros(n)  # penumbral illumination, added in time order
-    n_valid = np.zeros(n, dtype=np.int64)
-    beta_min = np.full(n, np.inf)
-    beta_max = np.full(n, -np.inf)
-    beta_stride = max(1, int(round(spec.beta_every_s / spec.step_s)))
-    crossings = {k: _Crossings() for k in KINDS}
-    prev: dict[str, np.ndarray] | None = None
-    first_in: dict[str, np.ndarray] = {}
-    if bus is not None:
-        bus_state = BusState.initial(bus)
-        bus_tot = BusTotals.zeros(n)
-        records: list[dict[str, np.ndarray]] = []
-    if rad is not None:
-        from orbitcloud.ops.faults import FaultState
+            self._satrecs = SatrecArray(make_satrecs(self.sl))
+        return self._satrecs
 
-        fault_state = FaultState.initial(
-            np.arange(sl.start, sl.stop, dtype=np.int64), rad.n_devices, rad.spares,
-            [m for m in rad.models], rad.seed, spec.step_s, spare_delay_s=rad.spare_delay_s,
-        )
-        dose_total = np.zeros(n)
-        avail_total = np.zeros(n)
-        fault_events: list[dict[str, np.ndarray]] = []
-        sub_orbits = None
-        if rad.subsamples > 1:
-            sub_orbits = orbits if not use_sgp4 else fast_orbits(sl, spec.jd0, spec.fr0)
-    for k0 in range(0, spec.n_steps, steps):
-        k1 = min(spec.n_steps, k0 + steps)
+    def advance(self, k_to: int, on_chunk: Callable[[int], None] | None = None) -> None:
+        """Run steps ``[self.k, k_to)`` (``k_to`` at most the run's ``n_steps``)."""
+        k_to = min(int(k_to), self.spec.n_steps)
+        steps = 1 if self.ctl is not None else self.spec.chunk_steps(self.n)
+        with np.errstate(invalid="ignore"):
+            while self.k < k_to:
+                k0 = self.k
+                k1 = min(k_to, k0 + steps)
+                self._chunk(k0, k1)
+                self.k = k1
+                if on_chunk is not None:
+                    on_chunk((k1 - k0) * self.n)
+
+    def _operator_cap_t(self, t_s: np.ndarray) -> np.ndarray | None:
+        """(T, n) operator limit of the chunk: the cap, times the share of each step not rebooting."""
+        cap, down = self.cap, self.down_until_s
+        if cap is None and down is None:
+            return None
+        out = np.ones((t_s.size, self.n)) if cap is None else np.repeat(cap[None, :], t_s.size, axis=0)
+        if down is not None:
+            up = np.clip((t_s[:, None] + self.spec.step_s - down[None, :]) / self.spec.step_s, 0.0, 1.0)
+            out = out * up
+        return out
+
+    def _chunk(self, k0: int, k1: int) -> None:
+        spec, n, bus, rad, ctl = self.spec, self.n, self.bus, self.rad, self.ctl
+        use_sgp4 = self.use_sgp4
         t_s = np.arange(k0, k1, dtype=np.float64) * spec.step_s
         jd, fr = jd_split_offset(spec.jd0, spec.fr0, t_s)
         gmst = gmst_for_times(jd, fr)
@@ -243,8 +303,9 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
         c, s = np.cos(gmst), np.sin(gmst)
         sun_ecef = np.stack([c * sun_teme[:, 0] + s * sun_teme[:, 1], c * sun_teme[:, 1] - s * sun_teme[:, 0], sun_teme[:, 2]], axis=1)
         ok = None
+        r_km = v_km_s = None
         if use_sgp4:
-            err, r_km, v_km_s = sgp4_teme_km(satrecs, jd, fr)
+            err, r_km, v_km_s = sgp4_teme_km(self.satrecs, jd, fr)
             rx = r_km[..., 0] * 1000.0
             ry = r_km[..., 1] * 1000.0
             x = c * rx + s * ry
@@ -254,84 +315,97 @@ def _run_block(sl: FleetSlice, spec: RunSpec, on_chunk: Callable[[int], None] | 
                 ok = err == 0
             r = None
         else:
-            x, y, z, r = fast_ecef_m(orbits, t_s, gmst)
+            x, y, z, r = fast_ecef_m(self.orbits, t_s, gmst)
         st = shadow_state(x, y, z, sun_ecef, r)
-        if bus is None and rad is None:
-            del x, y, z, r
         inside = {"pen": st.h_pen > 0.0, "umb": st.h_umb > 0.0, "half": st.h_half > 0.0}
         lit = ~inside["pen"]
         pen_only = inside["pen"] & ~inside["umb"]
         if ok is not None:
             lit &= ok
             pen_only &= ok
-            n_valid += ok.sum(axis=1)
+            self.n_valid += ok.sum(axis=1)
         else:
-            n_valid += k1 - k0
-        n_lit += lit.sum(axis=1)
+            self.n_valid += k1 - k0
+        self.n_lit += lit.sum(axis=1)
         idx = np.nonzero(pen_only)
         pen_values = penumbra_illumination(st, idx) if idx[0].size else None
         if pen_values is not None:
-            np.add.at(partial_sum, idx[0], pen_values)
+            np.add.at(self.partial_sum, idx[0], pen_values)
+        illum_last = lit[:, -1].astype(np.float64)
+        if pen_values is not None:
+            at_last = idx[1] == (k1 - k0 - 1)
+            illum_last[idx[0][at_last]] = pen_values[at_last]
+        self.last = {"x_m": np.asarray(x[:, -1], np.float64), "y_m": np.asarray(y[:, -1], np.float64),
+                     "z_m": np.asarray(z[:, -1], np.float64), "illumination": illum_last, "t_s": float(t_s[-1])}
         avail_t = None
         events = None
         demand_t = None
         if ctl is not None:
             demand_t = ctl.demand(k0, float(t_s[0]), x[:, 0], y[:, 0], z[:, 0], sun_ecef[0])[None, :]
         if rad is not None:
-            dose, flux = _dose(rad, x, y, z, ok, t_s, spec, sub_orbits)
-            events, avail = _advance_faults(fault_state, dose, flux, k0)
-            fault_events.append(events)
-            accumulate_rows(dose_total, np.ascontiguousarray(dose.T))
+            dose, flux = _dose(rad, x, y, z, ok, t_s, spec, self.sub_orbits)
+            events, avail = _advance_faults(self.fault_state, dose, flux, k0)
+            self.fault_events.append(events)
+            accumulate_rows(self.dose_total, np.ascontiguousarray(dose.T))
             avail_t = np.ascontiguousarray(avail.T)
-            accumulate_rows(avail_total, avail_t)
+            accumulate_rows(self.avail_total, avail_t)
         if bus is not None:
             geo = _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s,
-                                (r_km, v_km_s) if use_sgp4 else None, None if use_sgp4 else orbits)
-            del x, y, z, r
-            before = bus_tot.sums["compute"].copy() if ctl is not None else None
-            advance(bus, bus_state, bus_tot, geo, spec.step_s, k0, spec.record_every_steps, records, avail_t=avail_t,
-                    demand_t=demand_t)
+                                (r_km, v_km_s) if use_sgp4 else None, None if use_sgp4 else self.orbits)
+            tot = self.bus_tot
+            before = tot.sums["compute"].copy() if ctl is not None else None
+            cap_t = self._operator_cap_t(t_s)
+            advance(bus, self.bus_state, tot, geo, spec.step_s, k0, spec.record_every_steps, self.records, avail_t=avail_t,
+                    demand_t=demand_t, cap_t=cap_t, bus_w=self.bus_w)
             if ctl is not None:
                 cap = bus.p["capacity_j"]
-                soc = np.divide(bus_state.e_j, cap, out=np.ones(n), where=cap > 0)
-                ctl.observe(k0, bus_tot.sums["compute"] - before, soc, bus_state.t_k,
-                            None if avail_t is None else avail_t[0], geo.illumination[:, 0], events)
+                soc = np.divide(self.bus_state.e_j, cap, out=np.ones(n), where=cap > 0)
+                limit = None if cap_t is None else cap_t[0]
+                ctl.observe(k0, tot.sums["compute"] - before, soc, self.bus_state.t_k,
+                            None if avail_t is None else avail_t[0], geo.illumination[:, 0], events, limit)
+            self.last["compute_w"] = (tot.sums["compute"] - before) if ctl is not None else None
         # beta angle at a coarse cadence (changes by < 0.1 deg per 10 min)
-        sel = np.nonzero(np.arange(k0, k1) % beta_stride == 0)[0]
+        sel = np.nonzero(np.arange(k0, k1) % self.beta_stride == 0)[0]
         if sel.size:
             if use_sgp4:
                 normal = np.cross(r_km[:, sel, :], v_km_s[:, sel, :])
             else:
-                normal = fast_inertial_normal(orbits, t_s[sel])
+                normal = fast_inertial_normal(self.orbits, t_s[sel])
             beta = beta_angle_rad(normal, sun_teme[sel])
-            beta_min = np.fmin(beta_min, np.fmin.reduce(beta, axis=1))
-            beta_max = np.fmax(beta_max, np.fmax.reduce(beta, axis=1))
+            self.beta_min = np.fmin(self.beta_min, np.fmin.reduce(beta, axis=1))
+            self.beta_max = np.fmax(self.beta_max, np.fmax.reduce(beta, axis=1))
         hs = {"pen": st.h_pen, "umb": st.h_umb, "half": st.h_half}
+        prev = self.prev
         for kind, h in hs.items():
             if prev is None:
-                first_in[kind] = h[:, 0] > 0.0
-            crossings[kind].add(h, inside[kind], None if prev is None else prev[kind], k0, spec.step_s, ok)
-        prev = {kind: np.where(ok[:, -1], h[:, -1], np.nan) if ok is not None else h[:, -1].copy() for kind, h in hs.items()}
-        if on_chunk is not None:
-            on_chunk((k1 - k0) * n)
-    assert prev is not None
-    last_in = {kind: prev[kind] > 0.0 for kind in KINDS}
-    illum_sum = n_lit + partial_sum
-    out = _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_in, last_in)
-    if bus is not None:
-        bus_tot.finalize(bus)
-        out.bus = bus_tot
-        if records:
-            out.records = {key: np.concatenate([r[key] for r in records]) for key in records[0]}
-    if rad is not None:
-        from orbitcloud.ops.faults import concat_events
+                self.first_in[kind] = h[:, 0] > 0.0
+            self.crossings[kind].add(h, inside[kind], None if prev is None else prev[kind], k0, spec.step_s, ok)
+        self.prev = {kind: np.where(ok[:, -1], h[:, -1], np.nan) if ok is not None else h[:, -1].copy() for kind, h in hs.items()}
 
-        out.dose_rad = dose_total
-        out.avail_sum = avail_total
-        out.fault_events = concat_events(fault_events)
-        out.spares_used = np.asarray(fault_state.spares_used, dtype=np.int64)
-        out.devices_lost = np.asarray(fault_state.devices_lost, dtype=np.int64)
-    return out
+    def result(self) -> BlockResult:
+        """The block's reductions over the steps run so far (the run window is the spec's)."""
+        if self.prev is None:
+            raise RuntimeError("BlockRunner.result before any step")
+        last_in = {kind: self.prev[kind] > 0.0 for kind in KINDS}
+        illum_sum = self.n_lit + self.partial_sum
+        spec = self.spec if self.k == self.spec.n_steps else dataclasses.replace(self.spec, n_steps=self.k)
+        out = _reduce(self.sl, spec, illum_sum, self.n_valid, self.beta_min, self.beta_max, self.crossings,
+                      self.first_in, last_in)
+        if self.bus is not None:
+            tot = copy.deepcopy(self.bus_tot)
+            tot.finalize(self.bus)
+            out.bus = tot
+            if self.records:
+                out.records = {key: np.concatenate([r[key] for r in self.records]) for key in self.records[0]}
+        if self.rad is not None:
+            from orbitcloud.ops.faults import concat_events
+
+            out.dose_rad = self.dose_total.copy()
+            out.avail_sum = self.avail_total.copy()
+            out.fault_events = concat_events(self.fault_events)
+            out.spares_used = np.asarray(self.fault_state.spares_used, dtype=np.int64)
+            out.devices_lost = np.asarray(self.fault_state.devices_lost, dtype=np.int64)
+        return out
 
 
 def _advance_faults(state, dose, flux, k0):

@@ -9,7 +9,8 @@ import numpy as np
 
 from orbitcloud.constants import WGS84_A_M
 from orbitcloud.fleet import Fleet, mean_altitude_km
-from orbitcloud.sim import FleetResult, RunSpec
+from orbitcloud.sim.driver import FleetResult
+from orbitcloud.sim.engine import RunSpec
 
 
 def _num(value: float | np.floating | int | None, digits: int = 6) -> float | int | None:
@@ -82,6 +83,7 @@ def _bus_figures(res: FleetResult, sel: slice, spec: RunSpec, design, r_over_re:
         "throttled_fraction_power": _num(s["thr_power"] / s["target"]) if s["target"] > 0 else None,
         "throttled_fraction_thermal": _num(s["thr_thermal"] / s["target"]) if s["target"] > 0 else None,
         "fault_loss_fraction": _num(s["fault_loss"] / s["target"]) if s["target"] > 0 else None,
+        "operator_fraction": _num(s["operator"] / s["target"]) if s["target"] > 0 else None,
         "idle_fraction": _num(s["idle"] / s["target"]) if s["target"] > 0 else None,
         "soc_min": _num(e_min.min() / cap) if cap > 0 and n else None,
         "temperature_min_c": _num(b.t_min_k[sel].min() - ZERO_C_K, 3) if n else None,

@@ -1,0 +1,222 @@
+"""The network over a run, advanced with the rest of the simulation: links per satellite, latency
+between ``network.pairs``, gateway reach and delay, max-min fair ``network.flows``, contact windows and
+downlink capacity.
+
+:class:`NetworkSummary` is one component of :class:`orbitcloud.sim.Simulation`'s time loop: each
+:meth:`~NetworkSummary.advance` takes the whole fleet's Earth-fixed positions for the next steps
+(:class:`FleetPositions`, chunks of :data:`~orbitcloud.network.simulate.CHUNK_STEPS`) and adds them
+to the reductions, in time order, so any sequence of calls gives the same figures. Contacts use every
+step; ISLs and routing every ``stride``-th step when the fleet is large (``stride`` is reported).
+Equations and sources: ``docs/routing.md``, ``docs/ground.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orbitcloud.errors import ScenarioError
+from orbitcloud.fleet import Fleet
+from orbitcloud.network import links as L
+from orbitcloud.network import routing as R
+from orbitcloud.network.simulate import CHUNK_STEPS, NetworkStepper, ground_links_by_step, load_stations, setup
+
+#: Fleets above this many satellite-steps get their run network summary from every k-th step only.
+SUMMARY_SAT_STEPS = 20_000_000
+
+
+class FleetPositions:
+    """Earth-fixed positions [m] of every satellite at any run steps: ``chunk(k0, k1)`` ->
+    ``(t_s (T,), x, y, z (n, T))``, SGP4 (TEME rotated by GMST-82) or the fast propagator."""
+
+    def __init__(self, fleet: Fleet, spec) -> None:
+        from orbitcloud.ephemeris.propagate import fast_orbits
+
+        self.fleet, self.spec = fleet, spec
+        self._satrecs = None
+        self._orbits = None if spec.propagator == "sgp4" else fast_orbits(fleet.slice(0, len(fleet)), spec.jd0, spec.fr0)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_satrecs"] = None  # rebuilt on use
+        return state
+
+    def chunk(self, k0: int, k1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        from orbitcloud.ephemeris.frames import gmst_for_times
+        from orbitcloud.ephemeris.propagate import fast_ecef_m, make_satrecs, sgp4_teme_km
+        from orbitcloud.timescale import jd_split_offset
+
+        spec = self.spec
+        t_s = np.arange(k0, k1, dtype=np.float64) * spec.step_s
+        jd, fr = jd_split_offset(spec.jd0, spec.fr0, t_s)
+        gmst = gmst_for_times(jd, fr)
+        if self._orbits is None:
+            if self._satrecs is None:
+                from sgp4.api import SatrecArray
+
+                self._satrecs = SatrecArray(make_satrecs(self.fleet.slice(0, len(self.fleet))))
+            _, r_km, _ = sgp4_teme_km(self._satrecs, jd, fr)
+            c, s = np.cos(gmst), np.sin(gmst)
+            rx, ry = r_km[..., 0] * 1000.0, r_km[..., 1] * 1000.0
+            return t_s, c * rx + s * ry, c * ry - s * rx, r_km[..., 2] * 1000.0
+        x, y, z, _ = fast_ecef_m(self._orbits, t_s, gmst)
+        return t_s, *(np.asarray(v, dtype=np.float64) for v in (x, y, z))
+
+
+class NetworkSummary:
+    """Network figures of a run, accumulated step by step (see the module docstring)."""
+
+    def __init__(self, loaded, fleet: Fleet, spec) -> None:
+        from orbitcloud.network.ground import ContactTracker
+
+        stations = load_stations(loaded)
+        self.stations = stations
+        self.ns = ns = setup(loaded, fleet, stations)
+        self.spec = spec
+        self.n_sat = n_sat = len(fleet)
+        self.stride = max(1, int(np.ceil(n_sat * spec.n_steps / SUMMARY_SAT_STEPS)))
+        net = loaded.scenario.network
+        pairs = (net.pairs if net else []) or []
+        src, dst = [], []
+        for text in pairs:
+            parts = [p.strip() for p in text.split(",")]
+            if len(parts) != 2:
+                raise ScenarioError(f"{loaded.label}: network.pairs: {text!r} is not two station names 'A,B'")
+            i, j = stations.find(parts)
+            src.append(i)
+            dst.append(j)
+        self.src, self.dst = np.asarray(src, np.int64), np.asarray(dst, np.int64)
+        self.flows = flows = (net.flows if net else []) or []
+        self.f_src = stations.find([f.src for f in flows]) if flows else np.zeros(0, np.int64)
+        self.f_dst = stations.find([f.dst for f in flows]) if flows else np.zeros(0, np.int64)
+        self.f_demand = np.asarray([f.demand_gbps * 1e9 for f in flows])
+        self.f_rate_sum = np.zeros(len(flows))
+        self.f_unmet_sum = np.zeros(len(flows))
+        self.util_max = 0.0
+        self.gw_delay_sum = self.gw_reach_sum = self.gw_delay_max = 0.0
+        self.tracker = ContactTracker(stations, spec.step_s, ns.min_elevation_deg, ns.gs_max_range_m)
+        self.stepper = NetworkStepper(ns, n_sat)
+        self.contacts: list = []
+        self.down_bits = np.zeros(len(stations))
+        self.degree_sum, self.degree_min, self.degree_max = 0.0, np.inf, 0.0
+        self.routed = 0
+        self.rtts: list[np.ndarray] = []
+        self.positions = FleetPositions(fleet, spec)
+        self.k = 0
+
+    def advance(self, k_to: int) -> None:
+        """Add the steps ``[k, k_to)``."""
+        k_to = min(int(k_to), self.spec.n_steps)
+        while self.k < k_to:
+            k0 = self.k
+            k1 = min(k_to, k0 + CHUNK_STEPS)
+            self._chunk(k0, *self.positions.chunk(k0, k1))
+            self.k = k1
+
+    def _chunk(self, k0: int, t_s, x, y, z) -> None:
+        ns, n_sat, stations = self.ns, self.n_sat, self.stations
+        self.contacts.append(self.tracker.add(x, y, z))
+        gsl_at = ground_links_by_step(ns, x, y, z)
+        for j in range(x.shape[1]):
+            gl = gsl_at(j)
+            np.add.at(self.down_bits, gl.station, gl.downlink_bps * self.spec.step_s)
+            if (k0 + j) % self.stride:
+                continue
+            net = self.stepper.build(x, y, z, j, float(t_s[j]), lambda _j, _gl=gl: _gl)
+            deg = L.link_degrees(net.isl_a, net.isl_b, n_sat) if net.isl_a.size else np.zeros(n_sat)
+            self.degree_sum += float(deg.mean())
+            self.degree_min = min(self.degree_min, float(deg.min()))
+            self.degree_max = max(self.degree_max, float(deg.max()))
+            self.routed += 1
+            if len(stations):
+                gw = R.nearest_gateway(net.snapshot)
+                reach = np.isfinite(gw.delay_s)
+                self.gw_reach_sum += float(reach.mean())
+                if reach.any():
+                    self.gw_delay_sum += float(gw.delay_s[reach].mean())
+                    self.gw_delay_max = max(self.gw_delay_max, float(gw.delay_s[reach].max()))
+            if self.src.size:
+                self.rtts.append(R.rtt_and_paths(net.snapshot, self.src, self.dst).rtt_s)
+            if self.f_src.size:
+                routes = R.rtt_and_paths(net.snapshot, self.f_src, self.f_dst)
+                ok = np.isfinite(routes.rtt_s)
+                share = R.max_min_fair(
+                    [e if good else np.zeros(0, np.int64) for e, good in zip(net.snapshot.edges_of(routes.paths), ok)],
+                    np.where(ok, self.f_demand, 0.0), net.snapshot.edge_capacity_bps,
+                )
+                self.f_rate_sum += share.rate_bps
+                self.f_unmet_sum += np.where(ok, share.unmet_bps, self.f_demand)
+                self.util_max = max(self.util_max, float(share.utilisation.max()) if share.utilisation.size else 0.0)
+
+    def finish(self) -> tuple[dict, tuple]:
+        """The summary figures of the steps added so far and ``(contacts table, stations)``; call once."""
+        from orbitcloud.network.ground import Contacts
+
+        stations, routed = self.stations, self.routed
+        contacts = self.contacts + [self.tracker.finish()]
+        table = Contacts.concat(contacts)
+        days = max(self.k, 1) * self.spec.step_s / 86400.0
+        # satellite-minutes: every satellite's minutes in view, summed (more than 1,440 a day when
+        # several satellites are in view at once); and the minutes with at least one in view
+        satellite_min = np.bincount(table.station, weights=table.duration_s, minlength=len(stations)) / 60.0 / days
+        covered_min = _covered_s(table, len(stations)) / 60.0 / days
+        has_gw = bool(routed and len(stations))
+        out: dict = {
+            "stations": len(stations),
+            "isl_topology": self.ns.topology,
+            "sampled_every_steps": self.stride,
+            "links_per_satellite_mean": round(self.degree_sum / routed, 4) if routed else None,
+            "links_per_satellite_min": self.degree_min if routed else None,
+            "links_per_satellite_max": self.degree_max if routed else None,
+            "contacts": len(table),
+            "contact_satellite_minutes_per_station_day_mean": round(float(satellite_min.mean()), 3) if len(stations) else None,
+            "contact_satellite_minutes_per_station_day": {stations.names[i]: round(float(v), 3) for i, v in enumerate(satellite_min)},
+            "station_in_contact_minutes_per_day_mean": round(float(covered_min.mean()), 3) if len(stations) else None,
+            "station_in_contact_minutes_per_day": {stations.names[i]: round(float(v), 3) for i, v in enumerate(covered_min)},
+            "downlink_bytes_per_day": round(float(self.down_bits.sum() / 8 / days), 1),
+            "downlink_bytes_per_station_day": {stations.names[i]: round(float(v / 8 / days), 1) for i, v in enumerate(self.down_bits)},
+            "gateway_reachable_fraction": round(self.gw_reach_sum / routed, 6) if has_gw else None,
+            "gateway_delay_ms_mean": round(self.gw_delay_sum / routed * 1e3, 4) if has_gw else None,
+            "gateway_delay_ms_max": round(self.gw_delay_max * 1e3, 4) if has_gw else None,
+            "pairs": [],
+            "flows": [
+                {
+                    "src": f.src, "dst": f.dst, "demand_gbps": f.demand_gbps,
+                    "rate_gbps_mean": round(float(self.f_rate_sum[i] / routed / 1e9), 6) if routed else None,
+                    "unmet_gbps_mean": round(float(self.f_unmet_sum[i] / routed / 1e9), 6) if routed else None,
+                }
+                for i, f in enumerate(self.flows)
+            ],
+            "link_utilisation_max": round(self.util_max, 6) if self.flows else None,
+        }
+        if self.rtts:
+            arr = np.stack(self.rtts)
+            for p in range(self.src.size):
+                r = arr[:, p]
+                ok = np.isfinite(r)
+                out["pairs"].append({
+                    "src": stations.names[self.src[p]], "dst": stations.names[self.dst[p]],
+                    "reachable_fraction": round(float(ok.mean()), 6),
+                    "rtt_ms_min": round(float(r[ok].min() * 1e3), 4) if ok.any() else None,
+                    "rtt_ms_mean": round(float(r[ok].mean() * 1e3), 4) if ok.any() else None,
+                    "rtt_ms_max": round(float(r[ok].max() * 1e3), 4) if ok.any() else None,
+                })
+        return out, (table, stations)
+
+
+def _covered_s(table, n_stations: int) -> np.ndarray:
+    """Per station, the time [s] with at least one satellite in view (union of its windows)."""
+    out = np.zeros(n_stations)
+    if len(table) == 0:
+        return out
+    order = np.lexsort((table.start_s, table.station))
+    st, a, b = table.station[order], table.start_s[order], table.end_s[order]
+    for i in np.unique(st).tolist():
+        m = st == i
+        starts, ends = a[m], b[m]
+        reach = np.maximum.accumulate(ends)
+        # a new covered span begins where a window starts after everything before it has ended
+        new = np.concatenate([[True], starts[1:] > reach[:-1]])
+        span_start = starts[new]
+        span_end = np.maximum.reduceat(ends, np.nonzero(new)[0])
+        out[i] = float(np.sum(span_end - span_start))
+    return out

@@ -1,0 +1,355 @@
+"""The live twin: a :class:`Simulation` you advance, inspect and command, and the one time loop of the
+package (``orbitcloud run``, ``orbitcloud net``, the service and sweeps all go through it).
+
+A simulation owns every time-stepped part of a run, each advanced to the same step by
+:meth:`Simulation.advance`: the satellite blocks (orbits, sunlight, radiation and faults, the power and
+thermal bus; :class:`~orbitcloud.sim.driver.FleetRunner`), the workload layer (inside the block, when
+the scenario has ``workloads:``) and the network summary (:class:`~orbitcloud.network.summary.NetworkSummary`).
+Every part reduces in time order and is invariant to how the run is cut, so advancing in any increments
+gives the same bits as one ``advance`` over the whole run; actions (:mod:`orbitcloud.sim.actions`)
+apply at step boundaries and are recorded with their time. ``docs/python.md`` is the user guide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from orbitcloud.errors import OrbitcloudError
+from orbitcloud.sim import actions as A
+from orbitcloud.sim.setup import RunOptions, bus_params, prepare, radiation_block, shell_designs
+
+__all__ = ["Simulation"]
+
+UTC = dt.timezone.utc
+_OPTION_NAMES = tuple(f.name for f in dataclasses.fields(RunOptions))
+
+
+def _iso(d: dt.datetime) -> str:
+    return d.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+
+
+class Simulation:
+    """A scenario as a live twin (see the module docstring).
+
+    Args:
+        scenario: a built-in name (``orbitcloud scenarios``), a YAML file path, YAML text or a mapping.
+        **options: as ``orbitcloud run``: ``start``, ``duration``, ``step``, ``propagator``, ``out``,
+            ``workers``, ``eclipses``, ``record``, ``bus``, ``radiation``, ``network``, ``workloads``,
+            ``policy`` (:class:`~orbitcloud.sim.setup.RunOptions`).
+
+    Raises:
+        OrbitcloudError: one line naming the option or scenario key, the value and what was expected.
+    """
+
+    def __init__(self, scenario: Any, **options: Any) -> None:
+        unknown = sorted(set(options) - set(_OPTION_NAMES))
+        if unknown:
+            raise OrbitcloudError(f"Simulation: unknown option {unknown[0]!r}; options: {', '.join(_OPTION_NAMES)}")
+        opts = RunOptions(**options)
+        if opts.out is not None:
+            opts.out = Path(opts.out)
+            if opts.out.exists() and not opts.out.is_dir():
+                raise OrbitcloudError(f"--out {opts.out}: exists and is not a directory")
+        if opts.policy is not None:
+            from orbitcloud.ops.policies import check_policy
+
+            check_policy(opts.policy)
+        self._wall0 = time.perf_counter()
+        prep = prepare(scenario, opts)
+        self._prep = prep
+        self.loaded, self.fleet, self.spec = prep.loaded, prep.fleet, prep.spec
+        sc = self.loaded.scenario
+        self.notes: list[str] = []
+        want_workloads = opts.workloads and sc.workloads is not None
+        if want_workloads and not opts.bus:
+            want_workloads = False
+            self.notes.append("workloads off: they run on the bus, which --no-bus turns off")
+        if opts.policy is not None and not want_workloads:
+            raise OrbitcloudError(f"--policy {opts.policy}: the run has no workloads to place"
+                                  + ("" if sc.workloads is not None else " (the scenario has no workloads: section)"))
+        self.designs = shell_designs(self.loaded) if opts.bus else [None] * len(sc.constellation)
+        self._bus = bus_params(self.fleet, self.designs)
+        self._rad = radiation_block(self.loaded, self.fleet, self.designs, self.spec.step_s) if opts.radiation else None
+        self._ctl = None
+        if want_workloads:
+            from orbitcloud.ops.controller import WorkloadController
+
+            self._ctl = WorkloadController(self.loaded, self.fleet, self.spec, self._bus, self.designs, opts.policy)
+        from orbitcloud.sim.driver import FleetRunner
+
+        self._runner = FleetRunner(self.fleet, self.spec, workers=opts.workers, bus=self._bus, rad=self._rad, ctl=self._ctl)
+        self._net = None
+        self._net_wall_s = 0.0
+        if opts.network and (sc.ground is not None or sc.network is not None):
+            from orbitcloud.network.summary import NetworkSummary
+
+            self._net = NetworkSummary(self.loaded, self.fleet, self.spec)
+        self.opts = opts
+        self.k = 0
+        self._actions: list[dict[str, Any]] = []
+        n = len(self.fleet)
+        self._cap = np.ones(n)
+        self._safe = np.zeros(n, bool)
+        self._down = np.full(n, -np.inf)
+        self._have_cap = self._have_safe = self._have_down = False
+        self._sim_wall_s = 0.0
+        self._finished = None
+        self._names: dict[str, int] | None = None
+
+    # ------------------------------------------------------------------ time
+
+    @property
+    def start(self) -> dt.datetime:
+        """Start of the run (UTC)."""
+        return self._prep.start.replace(tzinfo=UTC)
+
+    @property
+    def step_s(self) -> float:
+        """The fixed time step [s]."""
+        return self.spec.step_s
+
+    @property
+    def steps(self) -> int:
+        """Steps in the whole run."""
+        return self.spec.n_steps
+
+    @property
+    def now(self) -> dt.datetime:
+        """Simulated time (UTC): the start of the next step."""
+        return self.start + dt.timedelta(seconds=self.k * self.spec.step_s)
+
+    @property
+    def end(self) -> dt.datetime:
+        """End of the run (UTC): the end of its last step."""
+        return self.start + dt.timedelta(seconds=self.spec.n_steps * self.spec.step_s)
+
+    @property
+    def done(self) -> bool:
+        """True once every step has run."""
+        return self.k >= self.spec.n_steps
+
+    def _steps_to(self, x: Any) -> int:
+        """The step index that ``advance(x)`` reaches (see :meth:`advance`)."""
+        if isinstance(x, (dt.datetime, np.datetime64)) or (isinstance(x, str) and ("T" in x or x.count("-") >= 2)):
+            from orbitcloud.scenario.schema import parse_epoch
+
+            try:
+                when = parse_epoch(x.astype("datetime64[us]").item() if isinstance(x, np.datetime64) else x)
+            except ValueError as exc:
+                raise OrbitcloudError(f"advance: {exc}") from None
+            dt_s = (when - self._prep.start).total_seconds()
+            k = math.ceil(dt_s / self.spec.step_s - 1e-9)
+            if k < self.k:
+                raise OrbitcloudError(f"advance: {_iso(when)} is before the simulated time {_iso(self._prep.start + dt.timedelta(seconds=self.k * self.spec.step_s))}")
+            if k > self.spec.n_steps:
+                raise OrbitcloudError(f"advance: {_iso(when)} is after the end of the run, {_iso(self.end.replace(tzinfo=None))}")
+            return k
+        from orbitcloud.scenario import parse_duration_s
+
+        try:
+            dur_s = parse_duration_s(x)
+        except ValueError as exc:
+            raise OrbitcloudError(f"advance: {exc}") from None
+        if dur_s < 0:
+            raise OrbitcloudError(f"advance: a duration must not be negative, got {x!r}")
+        return min(self.spec.n_steps, self.k + math.ceil(dur_s / self.spec.step_s - 1e-9))
+
+    def advance(self, x: Any = None, *, steps: int | None = None, progress: Callable[[int], None] | None = None) -> dt.datetime:
+        """Advance simulated time; returns :attr:`now`.
+
+        ``x``: a duration (``"10min"``, ``"1.5h"``, seconds) or a time to advance to (a datetime, naive
+        taken as UTC, or ISO 8601 text); or ``steps=n``; nothing: to the end. Time moves in whole steps,
+        to the first step boundary at or after the target; a duration past the end stops at the end, a
+        time past the end is an error. ``progress`` is called with the satellite-steps done.
+        """
+        if self._finished is not None:
+            raise OrbitcloudError("advance: the simulation has finished; start a new Simulation")
+        if steps is not None and x is not None:
+            raise OrbitcloudError("advance: give a duration or time, or steps=, not both")
+        if steps is not None:
+            if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+                raise OrbitcloudError(f"advance: steps must be a whole number >= 0, got {steps!r}")
+            k_to = min(self.spec.n_steps, self.k + int(steps))
+        elif x is None:
+            k_to = self.spec.n_steps
+        else:
+            k_to = self._steps_to(x)
+        if k_to > self.k:
+            self._push_actions()
+            t0 = time.perf_counter()
+            self._runner.advance(k_to, progress)
+            t1 = time.perf_counter()
+            if self._net is not None:
+                self._net.advance(k_to)
+            self._sim_wall_s += t1 - t0
+            self._net_wall_s += time.perf_counter() - t1
+            self.k = k_to
+        return self.now
+
+    # ------------------------------------------------------------------ actions
+
+    def _push_actions(self) -> None:
+        """Hand the operator's limits to the blocks (each holds its slice)."""
+        if not (self._have_cap or self._have_safe or self._have_down):
+            return
+        bus = self._bus
+        cap = np.where(self._safe, 0.0, self._cap) if (self._have_cap or self._have_safe) else None
+        bus_w = np.where(self._safe, bus.p["bus_min_w"], bus.p["bus_w"]) if (self._have_safe and bus is not None) else None
+        down = self._down if self._have_down else None
+        for r in self._runner.runners:
+            a, z = r.sl.start, r.sl.stop
+            r.cap = None if cap is None else cap[a:z].copy()
+            r.bus_w = None if bus_w is None else bus_w[a:z].copy()
+            r.down_until_s = None if down is None else down[a:z].copy()
+
+    def _name_index(self) -> dict[str, int]:
+        if self._names is None:
+            self._names = {name: i for i, name in enumerate(self.fleet.names())}
+        return self._names
+
+    def _select(self, where: str, satellites: A.Satellites, shell: str | None) -> np.ndarray:
+        """Global indices of the satellites an action names."""
+        n = len(self.fleet)
+        if shell is not None:
+            names = [s.name for s in self.fleet.shells]
+            if shell not in names:
+                raise OrbitcloudError(f"{where}.shell: unknown shell {shell!r}; shells: {', '.join(names)}")
+            info = self.fleet.shells[names.index(shell)]
+            return np.arange(info.start, info.stop, dtype=np.int64)
+        if satellites is None:
+            return np.arange(n, dtype=np.int64)
+        items = [satellites] if isinstance(satellites, (int, str)) else list(satellites)
+        out = []
+        for s in items:
+            if isinstance(s, str):
+                idx = self._name_index().get(s)
+                if idx is None:
+                    raise OrbitcloudError(f"{where}.satellites: no satellite named {s!r} (names like {self.fleet.name(0)!r})")
+                out.append(idx)
+            else:
+                if s >= n:
+                    raise OrbitcloudError(f"{where}.satellites: index {s} is outside 0..{n - 1}")
+                out.append(int(s))
+        return np.unique(np.asarray(out, dtype=np.int64))
+
+    def _need_ctl(self, where: str):
+        if self._ctl is None:
+            why = "the run has no workloads" if self.loaded.scenario.workloads is not None else "the scenario has no workloads: section"
+            raise OrbitcloudError(f"{where}: needs the workload layer; {why}")
+        return self._ctl
+
+    def act(self, action: A.Action) -> str | None:
+        """Apply ``action`` at the current step boundary; returns the id of work it adds (else None).
+
+        Raises :class:`OrbitcloudError` naming the field and value, leaving the simulation unchanged,
+        when the action does not fit this scenario."""
+        if self._finished is not None:
+            raise OrbitcloudError("act: the simulation has finished")
+        if not isinstance(action, A.Action):
+            raise OrbitcloudError(f"act: expected an action (orbitcloud.PowerCap, SafeMode, ...), got {type(action).__name__}")
+        where = type(action).__name__
+        t_s = self.k * self.spec.step_s
+        work = None
+        target = "fleet"
+        if isinstance(action, (A.PowerCap, A.SafeMode, A.Reboot)):
+            sel = self._select(where, action.satellites, action.shell)
+            target = action.shell if action.shell is not None else ("all" if action.satellites is None else f"{sel.size} satellites")
+            if self._bus is None and not isinstance(action, A.Reboot):
+                raise OrbitcloudError(f"{where}: the run has no bus (no shell has hardware, or bus=False)")
+            if isinstance(action, A.PowerCap):
+                self._cap[sel] = action.fraction
+                self._have_cap = True
+            elif isinstance(action, A.SafeMode):
+                self._safe[sel] = action.on
+                self._have_safe = True
+                if self._ctl is not None:
+                    self._ctl.set_safe(sel, action.on)
+            else:
+                self._down[sel] = np.maximum(self._down[sel], t_s + self._reboot_s(sel))
+                self._have_down = True
+                if self._ctl is not None:
+                    self._ctl.on_reboot(sel, t_s)
+        elif isinstance(action, A.SetPolicy):
+            self._need_ctl(where).set_policy(action.policy)
+            target = action.policy
+        elif isinstance(action, A.AddInference):
+            work = self._need_ctl(where).add_inference(action, t_s)
+            target = action.city or action.name or f"{action.lat_deg:g},{action.lon_deg:g}"
+        elif isinstance(action, A.AddTraining):
+            work = self._need_ctl(where).add_training(action, t_s)
+            target = action.job.get("shell") or "first shell with accelerators"
+        elif isinstance(action, A.AddEOTarget):
+            work = self._need_ctl(where).add_eo_target(action, t_s)
+            target = action.name or f"{action.lat_deg:g},{action.lon_deg:g}"
+        elif isinstance(action, A.CancelWork):
+            self._need_ctl(where).cancel(action.work, t_s)
+            target = action.work
+        else:  # pragma: no cover - every Action subclass is handled above
+            raise OrbitcloudError(f"act: {where} is not supported")
+        self._actions.append({"t_s": t_s, "step": self.k, "action": action.kind, "target": target,
+                              "detail": action.detail(), "work": work if work is not None else (action.work if isinstance(action, A.CancelWork) else None)})
+        return work
+
+    def _reboot_s(self, sel: np.ndarray) -> np.ndarray:
+        """Reboot time [s] of each satellite's accelerators: its fault model's SEFI recovery."""
+        from orbitcloud.ops.faults import resolve_faults
+
+        out = np.zeros(sel.size)
+        shells = self.loaded.scenario.constellation
+        per_shell = {}
+        for i, shell in enumerate(shells):
+            comp = shell.hardware.compute if shell.hardware is not None else None
+            per_shell[i] = 0.0 if comp is None or comp.count == 0 else float(resolve_faults(comp.accelerator, comp.faults).sefi.recovery_s)
+        si = self.fleet.shell_index[sel]
+        for i, v in per_shell.items():
+            out[si == i] = v
+        return out
+
+    @property
+    def actions(self) -> list[dict[str, Any]]:
+        """The actions taken so far, in order (time [s from the start], step, action, target, detail, work)."""
+        return [dict(a) for a in self._actions]
+
+    # ------------------------------------------------------------------ state
+
+    def state(self):
+        """A per-satellite snapshot at :attr:`now` as a pyarrow Table (``docs/python.md`` lists the
+        columns): position, sunlight, battery, temperature, compute delivered in the last step and
+        nameplate, devices, the operator's limits and the current work."""
+        from orbitcloud.sim.snapshot import snapshot
+
+        return snapshot(self)
+
+    # ------------------------------------------------------------------ the end
+
+    def finish(self):
+        """Reduce the run into a :class:`~orbitcloud.results.Result` (and write ``out`` when given).
+
+        A simulation not advanced to the end is finished where it stands (its summary covers the
+        steps run). Calling it again returns the same result."""
+        if self._finished is not None:
+            return self._finished
+        if self.k == 0:
+            raise OrbitcloudError("finish: no step has run; advance() first")
+        from orbitcloud.sim.finish import finish
+
+        try:
+            self._finished = finish(self)
+        finally:
+            self._runner.close()
+        return self._finished
+
+    def close(self) -> None:
+        """Stop worker processes (finish() does it too)."""
+        self._runner.close()
+
+    def __repr__(self) -> str:
+        return (f"<Simulation {self.loaded.scenario.name!r}: {len(self.fleet):,} satellites, step {self.k:,} of "
+                f"{self.spec.n_steps:,} ({_iso(self.now.replace(tzinfo=None))})>")
