@@ -22,7 +22,7 @@ time_step_seconds=60, n_jobs=500))``, ``setup()`` then ``run()`` (what ``orbital
 
 * orbit: ``Satrec.sgp4`` for one satellite at one time (scalar Python call), a low-precision Sun
   (about 1 deg), a *cylindrical* Earth shadow (no penumbra, spherical Earth of 6,371 km), and a
-  geocentric latitude/longitude;
+  latitude/longitude on a sphere;
 * power: panel output 2,000 W when not in shadow, 0 in shadow (no pointing, cell temperature,
   degradation); battery bookkeeping (5,000 Wh, 0.90/0.95 efficiencies, 20 % floor, start at 80 %);
   150 W housekeeping;
@@ -62,21 +62,25 @@ The orbitcloud scenario (written to a temporary directory, not package data)
   prompt tokens; llama-3-8b int8, which fits the 8,192-token context); every satellite hosts a
   replica (``min_replicas: 100``, as every peer satellite can take a job), idle replicas draw no
   compute power (``idle_demand: 0``, as in the peer), ``power-aware`` placement (the peer's greedy
-  scheduler also prefers sunlit, charged satellites). Requests come from the 7 station sites that a
+  scheduler likewise starts no job on a satellite in shadow below 50 % charge). Requests come from the 7 station sites that a
   53 deg shell can see above 10 deg (Svalbard, Tromso and McMurdo never can), weight 1 each.
 * Variants: ``matched`` is the above; ``full`` adds the radiation environment (AE8/AP8 dose behind
   10 mm Al, accelerator faults), which the peer's engine does not model.
 
 What is timed
 -------------
-* peer: ``python -c <setup(); run()>`` in the peer's interpreter, wall time of the process (imports
-  included), median of ``--peer-repeat``; the child also reports its setup/run split.
+* peer: ``python -c <Simulation(config).setup(); .run()>`` in the peer's interpreter, wall time of the
+  process (imports included), median of ``--peer-repeat``; the child also reports its setup/run split.
 * orbitcloud, subprocess: ``python -c "from orbitcloud.cli import main; main(['run', YAML, '--json'])"``,
   wall time of the process (interpreter start and imports included), median of ``--repeat``.
 * orbitcloud, in-process: ``orbitcloud.cli.main(['run', YAML, '--json'])`` in this process, stdout
   captured; the first call (imports, numba cache loads) is reported apart, the median is over the
   ``--repeat`` calls after it.
 * floor: bare ``SatrecArray.sgp4`` for the same 100 satellites and 1,440 times.
+
+The process runs are interleaved in rounds (peer, then each orbitcloud variant), so that load from
+other processes on the machine falls on both tools alike; besides the ratio of the medians the table
+gives the *paired* ratio, the median over rounds of peer / orbitcloud within the same round.
 
 Before timing, one untimed orbitcloud run fills the numba cache and the radiation-grid cache
 (``$ORBITCLOUD_CACHE``, default ``~/.cache/orbitcloud``), so the figures are steady state. ``--cold``
@@ -127,9 +131,9 @@ PEER_PHYSICS = ("scalar SGP4 per sat and step, cylindrical shadow, ~1 deg Sun; o
                 "bookkeeping; 1-node radiator; greedy job queue; contacts: 10 stations re-propagated")
 OC_PHYSICS = {
     "matched": ("SatrecArray SGP4, conical shadow + penumbra, beta angle; sun-tracking array with cell temperature, "
-                "battery SOC window, lumped thermal node with Earth IR/albedo, throttling; 10 stations + "
+                "battery SOC window, lumped thermal node with Earth IR and albedo, throttling; 10 stations + "
                 "nearest-4 ISLs + routing every step; LLM serving (continuous batching), power-aware placement"),
-    "full": "matched + AE8/AP8 dose behind 10 mm Al, accelerator faults (SEU/SEFI/TID), spares",
+    "full": "matched + AE8/AP8 trapped-particle dose behind 10 mm Al, GCR, accelerator faults (UECC, SDC, SEFI, TID, permanent)",
 }
 
 PEER_CHILD = r"""
@@ -258,51 +262,49 @@ def write_scenarios(root: Path, variants: list[str]) -> dict[str, Path]:
 # --------------------------------------------------------------------------------------------------
 
 
-def run_peer(python: str, reps: int) -> dict | None:
+def peer_available(python: str) -> str | None:
+    """None when ``python`` can import orbital_compute, else why not (a message for the skip line)."""
     if not Path(python).exists():
-        print(f"peer: skipped: no interpreter at {python} (install it: python3 -m venv /work/peer-venv && "
-              "/work/peer-venv/bin/pip install orbital-compute==0.3.0, or pass --peer-python)")
-        return None
-    walls, infos = [], []
-    for i in range(reps):
-        t0 = time.perf_counter()
-        p = subprocess.run([python, "-c", PEER_CHILD, str(N_SAT), str(HOURS), str(STEP_S), str(N_JOBS)],
-                           capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        if p.returncode != 0:
-            tail = (p.stderr.strip().splitlines() or ["?"])[-1]
-            print(f"peer: skipped: {python} could not run orbital_compute ({tail})")
-            return None
-        info = json.loads(p.stdout.strip().splitlines()[-1])
-        walls.append(wall)
-        infos.append(info)
-        print(f"  peer rep {i + 1}/{reps}: {wall:.2f} s (setup {info['setup_s']:.2f} s, run {info['run_s']:.2f} s)", flush=True)
-    return {"walls": walls, "info": infos[-1], "setup_s": [x["setup_s"] for x in infos], "run_s": [x["run_s"] for x in infos]}
+        return (f"no interpreter at {python} (install it: python3 -m venv /work/peer-venv && "
+                "/work/peer-venv/bin/pip install orbital-compute==0.3.0, or pass --peer-python)")
+    p = subprocess.run([python, "-c", "import orbital_compute.simulator"], check=False, capture_output=True, text=True)
+    if p.returncode != 0:
+        tail = (p.stderr.strip().splitlines() or ["?"])[-1]
+        return f"{python} cannot import orbital_compute ({tail})"
+    return None
 
 
-def run_oc_subprocess(python: str, path: Path, reps: int, cold: bool) -> dict:
-    walls, summary = [], None
-    for i in range(reps):
-        env = dict(os.environ)
-        tmp = []
-        if cold:
-            for var in ("NUMBA_CACHE_DIR", "ORBITCLOUD_CACHE"):
-                d = tempfile.mkdtemp(prefix=f"oc-cold-{var.lower()}-")
-                tmp.append(d)
-                env[var] = d
+def peer_once(python: str) -> tuple[float, dict]:
+    """One peer run in a fresh process: (wall time [s], what the child reports)."""
+    t0 = time.perf_counter()
+    p = subprocess.run([python, "-c", PEER_CHILD, str(N_SAT), str(HOURS), str(STEP_S), str(N_JOBS)],
+                       check=False, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"peer run failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
+    return wall, json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def oc_once(python: str, path: Path, cold: bool) -> tuple[float, dict]:
+    """One ``orbitcloud run PATH --json`` in a fresh process: (wall time [s], the summary)."""
+    env = dict(os.environ)
+    tmp = []
+    if cold:
+        for var in ("NUMBA_CACHE_DIR", "ORBITCLOUD_CACHE"):
+            d = tempfile.mkdtemp(prefix=f"oc-cold-{var.lower()}-")
+            tmp.append(d)
+            env[var] = d
+    try:
         t0 = time.perf_counter()
-        p = subprocess.run([python, "-c", OC_CHILD, "run", str(path), "--json"], capture_output=True, text=True,
-                           env=env, cwd=path.parent)
+        p = subprocess.run([python, "-c", OC_CHILD, "run", str(path), "--json"], check=False, capture_output=True,
+                           text=True, env=env, cwd=path.parent)
         wall = time.perf_counter() - t0
+    finally:
         for d in tmp:
             shutil.rmtree(d, ignore_errors=True)
-        if p.returncode != 0:
-            raise SystemExit(f"orbitcloud run {path.name} failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
-        summary = json.loads(p.stdout)
-        walls.append(wall)
-        print(f"  orbitcloud {path.stem} subprocess rep {i + 1}/{reps}: {wall:.2f} s "
-              f"(simulation loop {summary.get('wall_time_s')} s)", flush=True)
-    return {"walls": walls, "summary": summary}
+    if p.returncode != 0:
+        raise SystemExit(f"orbitcloud run {path.name} failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
+    return wall, json.loads(p.stdout)
 
 
 def _cli_in_process(path: Path) -> tuple[float, dict]:
@@ -337,7 +339,7 @@ def run_oc_in_process(path: Path, reps: int) -> dict:
 def sgp4_floor(reps: int) -> list[float]:
     """Bare SatrecArray.sgp4 on the peer's 100 satellites and 1,440 times (the propagation floor)."""
     import numpy as np
-    from sgp4.api import Satrec, SatrecArray, WGS72
+    from sgp4.api import WGS72, Satrec, SatrecArray
 
     sats = []
     for i in range(N_SAT):
@@ -368,20 +370,37 @@ def _med(xs: list[float]) -> float:
 
 
 def _span(xs: list[float]) -> str:
-    return f"{min(xs):.2f}-{max(xs):.2f}" if len(xs) > 1 else "-"
+    return f"{min(xs):.3f}-{max(xs):.3f}" if len(xs) > 1 else "-"
 
 
 def print_table(rows: list[dict], peer_median: float | None) -> None:
     print()
     print(f"shape: {N_SAT} satellites, {HOURS:g} h at {STEP_S:g} s ({int(HOURS * 3600 / STEP_S)} steps), "
-          f"{len(PEER_STATIONS)} ground stations, {N_JOBS} jobs")
-    head = f"{'tool':<34} {'wall [s] (median)':>17} {'range':>11} {'n':>3} {'peer / this':>12}  physics"
+          f"{len(PEER_STATIONS)} ground stations, {N_JOBS} jobs; {os.cpu_count()} CPUs, load {_load()}")
+    head = (f"{'tool':<36} {'wall [s], median':>16} {'range':>13} {'n':>3} {'peer / this':>12} "
+            f"{'paired':>7}  physics")
     print(head)
-    print("-" * len(head))
+    print("-" * (len(head) + 20))
     for r in rows:
         ratio = f"{peer_median / r['median']:.1f}x" if peer_median and r["median"] > 0 else "-"
-        print(f"{r['tool']:<34} {r['median']:>17.3f} {r['range']:>11} {r['n']:>3} {ratio:>12}  {r['physics']}")
+        paired = f"{r['paired']:.1f}x" if r.get("paired") else "-"
+        print(f"{r['tool']:<36} {r['median']:>16.3f} {r['range']:>13} {r['n']:>3} {ratio:>12} {paired:>7}  {r['physics_key']}")
+    print("peer / this: ratio of medians; paired: median over rounds of peer / this in the same round (process form).")
     print()
+    print("physics:")
+    seen = set()
+    for r in rows:
+        if r["physics_key"] not in seen:
+            seen.add(r["physics_key"])
+            print(f"  {r['physics_key']}: {r['physics']}")
+    print()
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not available
+        return "?"
 
 
 def print_results(peer: dict | None, oc: dict) -> None:
@@ -433,45 +452,69 @@ def main() -> None:
         print(f"scenarios in {root}: {', '.join(p.name for p in paths.values())}")
         rows: list[dict] = []
         record: dict = {"shape": {"satellites": N_SAT, "hours": HOURS, "step_s": STEP_S, "jobs": N_JOBS,
-                                  "stations": len(PEER_STATIONS)}, "machine_cpus": os.cpu_count()}
+                                  "stations": len(PEER_STATIONS)}, "machine_cpus": os.cpu_count(),
+                        "load_avg_start": _load()}
 
-        peer = None
-        if not args.skip_peer:
+        peer_why = "--skip-peer" if args.skip_peer else peer_available(args.peer_python)
+        if peer_why is None:
             print(f"peer: orbital-compute via {args.peer_python}, {peer_reps} repetition(s)", flush=True)
-            peer = run_peer(args.peer_python, peer_reps)
         else:
-            print("peer: skipped (--skip-peer)")
-        if peer:
-            rows.append({"tool": f"orbital-compute {peer['info']['version']} (process)", "median": _med(peer["walls"]),
-                         "range": _span(peer["walls"]), "n": len(peer["walls"]), "physics": PEER_PHYSICS})
-            record["peer"] = peer
-
+            print(f"peer: skipped: {peer_why}")
         oc: dict[str, dict] = {}
-        if not args.cold and not args.no_subprocess:
+        sub = {v: {"walls": [], "summary": None} for v in paths} if not args.no_subprocess else {}
+        if sub and not args.cold:
             # untimed: fill the numba and radiation-grid caches so the timed runs are steady state
             for v, p in paths.items():
-                print(f"  orbitcloud {p.stem}: untimed warm-up run (numba / radiation caches)", flush=True)
-                run_oc_subprocess(args.orbitcloud_python, p, 1, cold=False)
-        for v, p in paths.items():
-            if not args.no_subprocess:
-                res = run_oc_subprocess(args.orbitcloud_python, p, reps, args.cold)
-                oc[v] = res
-                rows.append({"tool": f"orbitcloud {v} (process{', cold' if args.cold else ''})", "median": _med(res["walls"]),
-                             "range": _span(res["walls"]), "n": reps, "physics": OC_PHYSICS[v]})
-                record[f"orbitcloud_{v}_subprocess"] = {"walls": res["walls"], "loop_s": res["summary"].get("wall_time_s")}
+                print(f"  orbitcloud {v}: untimed warm-up run (numba and radiation-grid caches)", flush=True)
+                oc_once(args.orbitcloud_python, p, cold=False)
+        peer = {"walls": [], "setup_s": [], "run_s": [], "info": None} if peer_why is None else None
+        rounds = max(reps if sub else 0, peer_reps if peer is not None else 0)
+        # interleaved rounds (peer, then each variant), so that load from other processes hits both alike
+        for i in range(rounds):
+            if peer is not None and i < peer_reps:
+                wall, info = peer_once(args.peer_python)
+                peer["walls"].append(wall)
+                peer["setup_s"].append(info["setup_s"])
+                peer["run_s"].append(info["run_s"])
+                peer["info"] = info
+                print(f"  round {i + 1}: peer {wall:.2f} s (setup {info['setup_s']:.2f} s, run {info['run_s']:.2f} s)", flush=True)
+            if i < reps:
+                for v, p in paths.items():
+                    if v in sub:
+                        wall, summary = oc_once(args.orbitcloud_python, p, args.cold)
+                        sub[v]["walls"].append(wall)
+                        sub[v]["summary"] = summary
+                        print(f"  round {i + 1}: orbitcloud {v} {wall:.2f} s (simulation loop {summary.get('wall_time_s')} s)",
+                              flush=True)
+        if peer is not None:
+            rows.append({"tool": f"orbital-compute {peer['info']['version']} (process)", "median": _med(peer["walls"]),
+                         "range": _span(peer["walls"]), "n": len(peer["walls"]), "physics": PEER_PHYSICS,
+                         "physics_key": "peer", "paired": None})
+            record["peer"] = peer
+        for v, res in sub.items():
+            oc[v] = res
+            pairs = [pw / ow for pw, ow in zip(peer["walls"], res["walls"])] if peer is not None else []
+            rows.append({"tool": f"orbitcloud {v} (process{', cold' if args.cold else ''})", "median": _med(res["walls"]),
+                         "range": _span(res["walls"]), "n": len(res["walls"]), "physics": OC_PHYSICS[v], "physics_key": v,
+                         "paired": _med(pairs) if pairs else None})
+            record[f"orbitcloud_{v}_subprocess"] = {"walls": res["walls"], "loop_s": res["summary"].get("wall_time_s"),
+                                                    "paired_ratios": pairs, "cold": args.cold}
         for v, p in paths.items():
             if not args.no_in_process:
                 res = run_oc_in_process(p, reps)
                 oc.setdefault(v, res)
                 rows.append({"tool": f"orbitcloud {v} (in-process)", "median": _med(res["walls"]),
-                             "range": _span(res["walls"]), "n": reps, "physics": OC_PHYSICS[v]})
+                             "range": _span(res["walls"]), "n": reps, "physics": OC_PHYSICS[v], "physics_key": v,
+                             "paired": None})
                 record[f"orbitcloud_{v}_in_process"] = {"first": res["first"], "walls": res["walls"]}
         floor = sgp4_floor(max(3, reps))
         rows.append({"tool": "floor: bare SatrecArray.sgp4", "median": _med(floor), "range": _span(floor), "n": len(floor),
-                     "physics": f"positions only, {N_SAT} x {int(HOURS * 3600 / STEP_S)}"})
+                     "physics": f"positions only, {N_SAT} x {int(HOURS * 3600 / STEP_S)} (sgp4 only, in this process)",
+                     "physics_key": "floor", "paired": None})
         record["sgp4_floor"] = floor
 
         print_table(rows, _med(peer["walls"]) if peer else None)
+        record["load_avg_end"] = _load()
         if oc:
             print_results(peer, oc)
         if args.json is not None:

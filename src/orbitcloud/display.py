@@ -138,7 +138,7 @@ def print_summary(summary: dict, out: Path | None, console=None) -> None:
         lost = [(k, v) for k, v in limits.items() if k not in ("delivered", "main_limit") and v and v > 5e-4]
         if lost:
             names = {"power": "power", "heat": "heat", "faults": "faults", "operator": "operator limits",
-                     "no_work": "no work", "not_targeted": "utilisation target"}
+                     "no_work": "no work", "no_link": "no link", "not_targeted": "utilisation target"}
             head.add_row("what limited it", ", ".join(f"{names[k]} {pct(v)}" for k, v in sorted(lost, key=lambda kv: -kv[1])))
     head.add_row("wall time", f"{seconds(s['wall_time_s'])} ({num(s['satellite_steps_per_s'])} satellite-steps/s)")
     for note in s.get("notes", []):
@@ -264,6 +264,10 @@ WORKLOAD_ROWS = (
     ("earth_observation", "value_density", "EO value density downlinked", "pct"),
     ("earth_observation", "age_p50_s", "EO data age on the ground, p50", "s"),
     ("earth_observation", "lost_b", "EO data lost to full storage", "bytes"),
+    ("batch", "items_done", "batch items done", "num"),
+    ("batch", "nameplate_share", "batch share of nameplate", "pct"),
+    ("batch", "backlog_left", "batch backlog left", "num"),
+    ("batch", "no_link_fraction", "batch: idle for want of a link", "pct"),
 )
 
 

@@ -51,46 +51,75 @@ def _pairs(stations, opts: NetOptions) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(src, np.int64), np.asarray(dst, np.int64)
 
 
-def run_net(source: str, opts: NetOptions) -> dict[str, Any]:
-    """Route the station pairs over the scenario's run window; returns the summary dict."""
-    from orbitcloud.job import JobOptions, prepare
-    from orbitcloud.network import routing as R
-    from orbitcloud.network import simulate as S
+class PairRoutes:
+    """Routes between station pairs at every step, advanced by the simulation's time loop."""
 
-    loaded, fleet, spec, start, duration_s = prepare(
-        source, JobOptions(start=opts.start, duration=opts.duration, step=opts.step, propagator=opts.propagator),
-    )
+    def __init__(self, loaded, fleet, spec, stations, src: np.ndarray, dst: np.ndarray, keep_paths: bool) -> None:
+        from orbitcloud.network import simulate as S
+        from orbitcloud.network.simulate import FleetPositions
+
+        self.spec, self.src, self.dst, self.keep_paths = spec, src, dst, keep_paths
+        self.ns = S.setup(loaded, fleet, stations)
+        self.stepper = S.NetworkStepper(self.ns, len(fleet))
+        self.positions = FleetPositions(fleet, spec)
+        n_pairs, n_steps = src.size, spec.n_steps
+        self.rtt = np.empty((n_steps, n_pairs))
+        self.hops = np.empty((n_steps, n_pairs), np.int32)
+        self.changes = np.zeros(n_pairs, np.int64)
+        self.isl_count = np.zeros(n_steps, np.int64)
+        self.path_rows: list[tuple[int, np.ndarray, list]] = []
+        self.prev = None
+        self.k = 0
+
+    def advance(self, k_to: int) -> None:
+        from orbitcloud.network import routing as R
+        from orbitcloud.network import simulate as S
+
+        while self.k < k_to:
+            k0 = self.k
+            k1 = min(k_to, k0 + S.CHUNK_STEPS)
+            t_s, x, y, z = self.positions.chunk(k0, k1)
+            gsl_at = S.ground_links_by_step(self.ns, x, y, z)
+            for j in range(x.shape[1]):
+                net = self.stepper.build(x, y, z, j, float(t_s[j]), gsl_at)
+                routes = R.rtt_and_paths(net.snapshot, self.src, self.dst)
+                k = k0 + j
+                self.rtt[k] = routes.rtt_s
+                self.hops[k] = routes.hops
+                self.isl_count[k] = net.isl_a.size
+                if self.prev is None:
+                    changed = np.ones(self.src.size, bool)
+                else:
+                    changed = R.path_changes(self.prev, routes.paths)
+                    self.changes += changed
+                if self.keep_paths and changed.any():
+                    idx = np.nonzero(changed)[0]
+                    self.path_rows.append((k, idx, [routes.paths[i] for i in idx]))
+                self.prev = routes.paths
+            self.k = k1
+
+
+def run_net(source: str, opts: NetOptions) -> dict[str, Any]:
+    """Route the station pairs over the scenario's run window; returns the summary dict.
+
+    The routes are a part of a :class:`~orbitcloud.sim.Simulation` (the package's one time loop) with
+    no satellite physics: positions, links and routes only."""
+    from orbitcloud.network import simulate as S
+    from orbitcloud.sim import Simulation
+
+    sim = Simulation(source, _physics=False, start=opts.start, duration=opts.duration, step=opts.step,
+                     propagator=opts.propagator, eclipses=False, bus=False, radiation=False, network=False, workloads=False)
+    loaded, prep = sim.loaded, sim._prep
     stations = S.load_stations(loaded, opts.stations)
     src, dst = _pairs(stations, opts)
-    ns = S.setup(loaded, fleet, stations)
-    stepper = S.NetworkStepper(ns, len(fleet))
-    n_pairs, n_steps = src.size, spec.n_steps
-    rtt = np.empty((n_steps, n_pairs))
-    hops = np.empty((n_steps, n_pairs), np.int32)
-    changes = np.zeros(n_pairs, np.int64)
-    isl_count = np.zeros(n_steps, np.int64)
-    path_rows: list[tuple[int, np.ndarray, list]] = []
-    prev = None
+    routes = PairRoutes(loaded, sim.fleet, sim.spec, stations, src, dst, keep_paths=opts.out is not None)
+    sim.attach(routes)
     t0 = time.perf_counter()
-    for k0, t_s, x, y, z in S.positions(fleet, spec):
-        gsl_at = S.ground_links_by_step(ns, x, y, z)
-        for j in range(x.shape[1]):
-            net = stepper.build(x, y, z, j, float(t_s[j]), gsl_at)
-            routes = R.rtt_and_paths(net.snapshot, src, dst)
-            k = k0 + j
-            rtt[k] = routes.rtt_s
-            hops[k] = routes.hops
-            isl_count[k] = net.isl_a.size
-            if prev is None:
-                changed = np.ones(n_pairs, bool)
-            else:
-                changed = R.path_changes(prev, routes.paths)
-                changes += changed
-            if opts.out is not None and changed.any():
-                idx = np.nonzero(changed)[0]
-                path_rows.append((k, idx, [routes.paths[i] for i in idx]))
-            prev = routes.paths
+    sim.advance()
     wall_s = time.perf_counter() - t0
+    spec, start, duration_s = sim.spec, prep.start, prep.duration_s
+    rtt, hops, changes, isl_count, path_rows = routes.rtt, routes.hops, routes.changes, routes.isl_count, routes.path_rows
+    n_pairs, n_steps = src.size, spec.n_steps
     names = stations.names
     pairs_out = []
     with np.errstate(invalid="ignore"):
@@ -111,12 +140,12 @@ def run_net(source: str, opts: NetOptions) -> dict[str, Any]:
     iso = lambda d: d.isoformat() + "Z"  # noqa: E731
     summary = {
         "scenario": loaded.scenario.name, "start": iso(start), "duration_s": duration_s, "steps": n_steps,
-        "step_s": spec.step_s, "propagator": spec.propagator, "satellites": len(fleet), "stations": len(stations),
-        "isl_topology": ns.topology, "isl_per_step_mean": float(isl_count.mean()),
+        "step_s": spec.step_s, "propagator": spec.propagator, "satellites": len(prep.fleet), "stations": len(stations),
+        "isl_topology": routes.ns.topology, "isl_per_step_mean": float(isl_count.mean()),
         "pairs": pairs_out, "wall_time_s": round(wall_s, 3),
     }
     if opts.out is not None:
-        _write(Path(opts.out), summary, spec, start, names, src, dst, rtt, hops, path_rows, len(fleet))
+        _write(Path(opts.out), summary, spec, start, names, src, dst, rtt, hops, path_rows, len(prep.fleet))
     return summary
 
 

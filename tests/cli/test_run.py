@@ -15,7 +15,8 @@ from orbitcloud import __version__
 from orbitcloud.cli import main
 
 # three-body-12 and starcloud-1 have a radiation: section, so runs also write the fault log
-RESULT_FILES = {"summary.json", "eclipses.csv", "satellites.parquet", "scenario.yaml", "faults.parquet", "contacts.csv", "workload_timeline.parquet"}
+RESULT_FILES = {"summary.json", "eclipses.csv", "satellites.parquet", "scenario.yaml", "faults.parquet", "contacts.csv", "workload_timeline.parquet",
+                "requests.parquet"}
 TIMING_KEYS = {"wall_time_s", "satellite_steps_per_s"}
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -83,6 +84,9 @@ def test_out_writes_exactly_the_result_files(results):
     out_dir, stdout, _ = results
     assert set(os.listdir(out_dir)) == RESULT_FILES, "temporary files left behind or files missing"
     assert "three-body-12" in stdout
+    # the table lists every file written (a pip user has no docs/ folder to look in)
+    flat = " ".join(stdout.split())
+    assert "results written to" in flat and all(name in flat for name in RESULT_FILES)
 
 
 def test_out_summary_equals_json_output(results):
@@ -178,7 +182,7 @@ def test_out_rerun_replaces_files(results, capsys):
 def test_out_no_eclipses(tmp_path, capsys):
     out_dir = tmp_path / "r"
     _run(capsys, "run", "starcloud-1", "--duration", "2h", "--out", str(out_dir), "--no-eclipses")
-    assert set(os.listdir(out_dir)) == RESULT_FILES - {"eclipses.csv"}
+    assert set(os.listdir(out_dir)) == RESULT_FILES - {"eclipses.csv", "requests.parquet"}  # starcloud-1 serves no requests
 
 
 def test_fast_propagator_agrees_with_sgp4(capsys):

@@ -73,7 +73,7 @@ def test_check_policy_lists_known_names():
 
 def test_cli_compares_policies_side_by_side(tmp_path, capsys):
     from orbitcloud.cli import main
-    from test_workload_runs import _scenario
+    from workload_scenarios import _scenario
 
     path = _scenario(tmp_path, duration="20min", rate=5)
     code = main(["run", path, "--policy", "first-fit", "--policy", "power-aware", "--out", str(tmp_path / "o")])

@@ -43,7 +43,7 @@ def size(
     orbit: Optional[str] = _opt("--orbit", "KIND", "dawn-dusk (SSO, LTAN 18:00; default), sso (needs --ltan) or inclined.", _H_ORBIT),
     ltan: Optional[str] = _opt("--ltan", "HH:MM", "Local time of ascending node of an SSO.", _H_ORBIT),
     inclination_deg: Optional[str] = _opt("--inclination-deg", "DEG", "Inclination of a non-SSO orbit.", _H_ORBIT),
-    eclipse_s: Optional[str] = _opt("--eclipse-s", "S", "Longest eclipse to design for (skips the one-year ephemeris run).", _H_ORBIT),
+    eclipse_s: Optional[str] = _opt("--eclipse-s", "DURATION", "Longest eclipse to design for, e.g. 2100 or 35min (skips the one-year ephemeris run).", _H_ORBIT),
     propagator: Optional[str] = _opt("--propagator", "NAME", "Propagator of the eclipse run: sgp4 (default) or fast.", _H_ORBIT),
     cell: Optional[str] = _opt("--cell", "NAME", "Solar cell from the catalog.", _H_TECH),
     packing_factor: Optional[str] = _opt("--packing-factor", "F", "Array packing factor (cell area / array area).", _H_TECH),

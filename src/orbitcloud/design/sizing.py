@@ -139,6 +139,18 @@ def _integer(value: object) -> object:
 
 
 Num = Annotated[float, BeforeValidator(_number)]
+
+
+def _seconds(value: object) -> object:
+    if isinstance(value, str):
+        from orbitcloud.scenario.durations import parse_duration_s
+
+        return parse_duration_s(value)
+    return _number(value)
+
+
+#: A time [s]: a number of seconds or a duration text (``35min``; ``docs/scenario.md``, Durations).
+Seconds = Annotated[float, BeforeValidator(_seconds)]
 Int = Annotated[int, BeforeValidator(_integer)]
 _LTAN = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
@@ -182,7 +194,7 @@ class SizeInputs(BaseModel):
     orbit: Literal["dawn-dusk", "sso", "inclined"] | None = None
     ltan: Annotated[str | None, BeforeValidator(_ltan)] = None
     inclination_deg: Num | None = Field(default=None, ge=0.0, le=180.0)
-    eclipse_s: Num | None = Field(default=None, ge=0.0)
+    eclipse_s: Seconds | None = Field(default=None, ge=0.0)
     eclipse_start: str | None = None
     propagator: Literal["sgp4", "fast"] = "sgp4"
     # solar array

@@ -121,6 +121,27 @@ def _norm_name(name: str) -> str:
     return _SEP.sub("-", name.strip()).casefold()
 
 
+_PAREN = re.compile(r"^(.*?)[\s_-]*\(([^)]*)\)\s*$")
+
+
+def _name_index(names: Sequence[str]) -> dict[str, int]:
+    """Lookup keys -> station index: each full name, and for names such as ``Mumbai (Bombay)`` or
+    ``Kinki M.M.A. (Osaka)`` also the part before the parentheses and the part inside them, unless
+    another station has that name or alias (an ambiguous alias is left out)."""
+    index = {_norm_name(name): i for i, name in enumerate(names)}
+    alias: dict[str, int | None] = {}
+    for i, name in enumerate(names):
+        m = _PAREN.match(str(name))
+        if not m:
+            continue
+        for part in (m.group(1), m.group(2)):
+            key = _norm_name(part)
+            if key and key not in index:
+                alias[key] = None if key in alias and alias[key] != i else i
+    index.update({k: v for k, v in alias.items() if v is not None})
+    return index
+
+
 # --------------------------------------------------------------------------------------------------
 # Stations
 # --------------------------------------------------------------------------------------------------
@@ -159,7 +180,7 @@ class Stations:
         object.__setattr__(self, "east", np.stack([-sl, cl, np.zeros(n)], axis=1))
         object.__setattr__(self, "north", np.stack([-sp * cl, -sp * sl, cp], axis=1))
         object.__setattr__(self, "up", np.stack([cp * cl, cp * sl, sp], axis=1))
-        object.__setattr__(self, "_index", {_norm_name(name): i for i, name in enumerate(self.names)})
+        object.__setattr__(self, "_index", _name_index(self.names))
 
     @classmethod
     def from_geodetic(

@@ -79,7 +79,7 @@ def load_stations(loaded, override: str | None = None) -> Stations:
 
 def setup(loaded, fleet: Fleet, stations: Stations) -> NetworkSetup:
     """Resolve the scenario's ``network`` and ``ground`` sections (defaults when absent)."""
-    from orbitcloud.scenario.schema import ISL, Ground, Network, TLEShell
+    from orbitcloud.scenario.schema import ISL, Ground, Network
 
     sc = loaded.scenario
     net = sc.network or Network()
@@ -126,33 +126,49 @@ def setup(loaded, fleet: Fleet, stations: Stations) -> NetworkSetup:
     )
 
 
-def positions(fleet: Fleet, spec, chunk_steps: int = CHUNK_STEPS) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Earth-fixed positions [m] of every satellite, chunk by chunk: (k0, t_s (T,), x, y, z (n, T))."""
-    from orbitcloud.ephemeris.frames import gmst_for_times
-    from orbitcloud.ephemeris.propagate import fast_ecef_m, fast_orbits, make_satrecs, sgp4_teme_km
-    from orbitcloud.timescale import jd_split_offset
+class FleetPositions:
+    """Earth-fixed positions [m] of every satellite at any run steps: ``chunk(k0, k1)`` ->
+    ``(t_s (T,), x, y, z (n, T))``, SGP4 (TEME rotated by GMST-82) or the fast propagator."""
 
-    sl = fleet.slice(0, len(fleet))
-    if spec.propagator == "sgp4":
-        from sgp4.api import SatrecArray
+    def __init__(self, fleet: Fleet, spec) -> None:
+        from orbitcloud.ephemeris.propagate import fast_orbits
 
-        satrecs = SatrecArray(make_satrecs(sl))
-    else:
-        orbits = fast_orbits(sl, spec.jd0, spec.fr0)
-    for k0 in range(0, spec.n_steps, chunk_steps):
-        k1 = min(spec.n_steps, k0 + chunk_steps)
+        self.fleet, self.spec = fleet, spec
+        self._satrecs = None
+        self._orbits = None if spec.propagator == "sgp4" else fast_orbits(fleet.slice(0, len(fleet)), spec.jd0, spec.fr0)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_satrecs"] = None  # rebuilt on use
+        return state
+
+    def chunk(self, k0: int, k1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        from orbitcloud.ephemeris.frames import gmst_for_times
+        from orbitcloud.ephemeris.propagate import fast_ecef_m, make_satrecs, sgp4_teme_km
+        from orbitcloud.timescale import jd_split_offset
+
+        spec = self.spec
         t_s = np.arange(k0, k1, dtype=np.float64) * spec.step_s
         jd, fr = jd_split_offset(spec.jd0, spec.fr0, t_s)
         gmst = gmst_for_times(jd, fr)
-        if spec.propagator == "sgp4":
-            err, r_km, _ = sgp4_teme_km(satrecs, jd, fr)
+        if self._orbits is None:
+            if self._satrecs is None:
+                from sgp4.api import SatrecArray
+
+                self._satrecs = SatrecArray(make_satrecs(self.fleet.slice(0, len(self.fleet))))
+            _, r_km, _ = sgp4_teme_km(self._satrecs, jd, fr)
             c, s = np.cos(gmst), np.sin(gmst)
             rx, ry = r_km[..., 0] * 1000.0, r_km[..., 1] * 1000.0
-            x, y, z = c * rx + s * ry, c * ry - s * rx, r_km[..., 2] * 1000.0
-        else:
-            x, y, z, _ = fast_ecef_m(orbits, t_s, gmst)
-            x, y, z = (np.asarray(v, dtype=np.float64) for v in (x, y, z))
-        yield k0, t_s, x, y, z
+            return t_s, c * rx + s * ry, c * ry - s * rx, r_km[..., 2] * 1000.0
+        x, y, z, _ = fast_ecef_m(self._orbits, t_s, gmst)
+        return t_s, *(np.asarray(v, dtype=np.float64) for v in (x, y, z))
+
+
+def positions(fleet: Fleet, spec, chunk_steps: int = CHUNK_STEPS) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Earth-fixed positions [m] of every satellite, chunk by chunk: (k0, t_s (T,), x, y, z (n, T))."""
+    pos = FleetPositions(fleet, spec)
+    for k0 in range(0, spec.n_steps, chunk_steps):
+        yield (k0, *pos.chunk(k0, min(spec.n_steps, k0 + chunk_steps)))
 
 
 @dataclasses.dataclass
@@ -222,127 +238,3 @@ def ground_links_by_step(ns: NetworkSetup, x, y, z) -> Callable[[int], object]:
         return type(gl)(*(arr[s] for arr in gl))
 
     return at
-
-
-#: Fleets above this many satellite-steps get their run network summary from every k-th step only.
-SUMMARY_SAT_STEPS = 20_000_000
-
-
-def run_summary(loaded, fleet: Fleet, spec) -> tuple[dict, object]:
-    """Network figures of a run: links per satellite, latency between ``network.pairs``, contact
-    minutes per station per day and downlink capacity per day; and the contact windows table.
-
-    Contacts use every step; ISLs and routing every ``stride``-th step when the fleet is large
-    (``stride`` is reported).
-    """
-    from orbitcloud.network.ground import ContactTracker, Contacts
-
-    stations = load_stations(loaded)
-    ns = setup(loaded, fleet, stations)
-    n_sat = len(fleet)
-    stride = max(1, int(np.ceil(n_sat * spec.n_steps / SUMMARY_SAT_STEPS)))
-    pairs = (loaded.scenario.network.pairs if loaded.scenario.network else []) or []
-    src, dst = [], []
-    for text in pairs:
-        parts = [p.strip() for p in text.split(",")]
-        if len(parts) != 2:
-            raise ScenarioError(f"{loaded.label}: network.pairs: {text!r} is not two station names 'A,B'")
-        i, j = stations.find(parts)
-        src.append(i)
-        dst.append(j)
-    src_a, dst_a = np.asarray(src, np.int64), np.asarray(dst, np.int64)
-    flows = (loaded.scenario.network.flows if loaded.scenario.network else []) or []
-    f_src = stations.find([f.src for f in flows]) if flows else np.zeros(0, np.int64)
-    f_dst = stations.find([f.dst for f in flows]) if flows else np.zeros(0, np.int64)
-    f_demand = np.asarray([f.demand_gbps * 1e9 for f in flows])
-    f_rate_sum = np.zeros(len(flows))
-    f_unmet_sum = np.zeros(len(flows))
-    util_max = 0.0
-    gw_delay_sum = 0.0
-    gw_reach_sum = 0.0
-    gw_delay_max = 0.0
-    tracker = ContactTracker(stations, spec.step_s, ns.min_elevation_deg, ns.gs_max_range_m)
-    stepper = NetworkStepper(ns, n_sat)
-    contacts = []
-    down_bits = np.zeros(len(stations))
-    degree_sum = 0.0
-    degree_min = np.inf
-    degree_max = 0.0
-    routed = 0
-    rtts: list[np.ndarray] = []
-    for k0, t_s, x, y, z in positions(fleet, spec):
-        contacts.append(tracker.add(x, y, z))
-        gsl_at = ground_links_by_step(ns, x, y, z)
-        for j in range(x.shape[1]):
-            gl = gsl_at(j)
-            np.add.at(down_bits, gl.station, gl.downlink_bps * spec.step_s)
-            if (k0 + j) % stride:
-                continue
-            net = stepper.build(x, y, z, j, float(t_s[j]), lambda _j, _gl=gl: _gl)
-            deg = L.link_degrees(net.isl_a, net.isl_b, n_sat) if net.isl_a.size else np.zeros(n_sat)
-            degree_sum += float(deg.mean())
-            degree_min = min(degree_min, float(deg.min()))
-            degree_max = max(degree_max, float(deg.max()))
-            routed += 1
-            if len(stations):
-                gw = R.nearest_gateway(net.snapshot)
-                reach = np.isfinite(gw.delay_s)
-                gw_reach_sum += float(reach.mean())
-                if reach.any():
-                    gw_delay_sum += float(gw.delay_s[reach].mean())
-                    gw_delay_max = max(gw_delay_max, float(gw.delay_s[reach].max()))
-            if src_a.size:
-                rtts.append(R.rtt_and_paths(net.snapshot, src_a, dst_a).rtt_s)
-            if f_src.size:
-                routes = R.rtt_and_paths(net.snapshot, f_src, f_dst)
-                ok = np.isfinite(routes.rtt_s)
-                share = R.max_min_fair(
-                    [e if good else np.zeros(0, np.int64) for e, good in zip(net.snapshot.edges_of(routes.paths), ok)],
-                    np.where(ok, f_demand, 0.0), net.snapshot.edge_capacity_bps,
-                )
-                f_rate_sum += share.rate_bps
-                f_unmet_sum += np.where(ok, share.unmet_bps, f_demand)
-                util_max = max(util_max, float(share.utilisation.max()) if share.utilisation.size else 0.0)
-    contacts.append(tracker.finish())
-    table = Contacts.concat(contacts)
-    days = spec.n_steps * spec.step_s / 86400.0
-    per_station_min = np.bincount(table.station, weights=table.duration_s, minlength=len(stations)) / 60.0 / days
-    out: dict = {
-        "stations": len(stations),
-        "isl_topology": ns.topology,
-        "sampled_every_steps": stride,
-        "links_per_satellite_mean": round(degree_sum / routed, 4) if routed else None,
-        "links_per_satellite_min": degree_min if routed else None,
-        "links_per_satellite_max": degree_max if routed else None,
-        "contacts": len(table),
-        "contact_minutes_per_station_day_mean": round(float(per_station_min.mean()), 3),
-        "contact_minutes_per_station_day": {stations.names[i]: round(float(v), 3) for i, v in enumerate(per_station_min)},
-        "downlink_bytes_per_day": round(float(down_bits.sum() / 8 / days), 1),
-        "downlink_bytes_per_station_day": {stations.names[i]: round(float(v / 8 / days), 1) for i, v in enumerate(down_bits)},
-        "gateway_reachable_fraction": round(gw_reach_sum / routed, 6) if routed and len(stations) else None,
-        "gateway_delay_ms_mean": round(gw_delay_sum / routed * 1e3, 4) if routed and len(stations) else None,
-        "gateway_delay_ms_max": round(gw_delay_max * 1e3, 4) if routed and len(stations) else None,
-        "pairs": [],
-        "flows": [
-            {
-                "src": f.src, "dst": f.dst, "demand_gbps": f.demand_gbps,
-                "rate_gbps_mean": round(float(f_rate_sum[i] / routed / 1e9), 6) if routed else None,
-                "unmet_gbps_mean": round(float(f_unmet_sum[i] / routed / 1e9), 6) if routed else None,
-            }
-            for i, f in enumerate(flows)
-        ],
-        "link_utilisation_max": round(util_max, 6) if flows else None,
-    }
-    if rtts:
-        arr = np.stack(rtts)
-        for p in range(src_a.size):
-            r = arr[:, p]
-            ok = np.isfinite(r)
-            out["pairs"].append({
-                "src": stations.names[src_a[p]], "dst": stations.names[dst_a[p]],
-                "reachable_fraction": round(float(ok.mean()), 6),
-                "rtt_ms_min": round(float(r[ok].min() * 1e3), 4) if ok.any() else None,
-                "rtt_ms_mean": round(float(r[ok].mean() * 1e3), 4) if ok.any() else None,
-                "rtt_ms_max": round(float(r[ok].max() * 1e3), 4) if ok.any() else None,
-            })
-    return out, (table, stations)

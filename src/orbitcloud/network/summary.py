@@ -18,48 +18,10 @@ from orbitcloud.errors import ScenarioError
 from orbitcloud.fleet import Fleet
 from orbitcloud.network import links as L
 from orbitcloud.network import routing as R
-from orbitcloud.network.simulate import CHUNK_STEPS, NetworkStepper, ground_links_by_step, load_stations, setup
+from orbitcloud.network.simulate import CHUNK_STEPS, FleetPositions, NetworkStepper, ground_links_by_step, load_stations, setup
 
 #: Fleets above this many satellite-steps get their run network summary from every k-th step only.
 SUMMARY_SAT_STEPS = 20_000_000
-
-
-class FleetPositions:
-    """Earth-fixed positions [m] of every satellite at any run steps: ``chunk(k0, k1)`` ->
-    ``(t_s (T,), x, y, z (n, T))``, SGP4 (TEME rotated by GMST-82) or the fast propagator."""
-
-    def __init__(self, fleet: Fleet, spec) -> None:
-        from orbitcloud.ephemeris.propagate import fast_orbits
-
-        self.fleet, self.spec = fleet, spec
-        self._satrecs = None
-        self._orbits = None if spec.propagator == "sgp4" else fast_orbits(fleet.slice(0, len(fleet)), spec.jd0, spec.fr0)
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_satrecs"] = None  # rebuilt on use
-        return state
-
-    def chunk(self, k0: int, k1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        from orbitcloud.ephemeris.frames import gmst_for_times
-        from orbitcloud.ephemeris.propagate import fast_ecef_m, make_satrecs, sgp4_teme_km
-        from orbitcloud.timescale import jd_split_offset
-
-        spec = self.spec
-        t_s = np.arange(k0, k1, dtype=np.float64) * spec.step_s
-        jd, fr = jd_split_offset(spec.jd0, spec.fr0, t_s)
-        gmst = gmst_for_times(jd, fr)
-        if self._orbits is None:
-            if self._satrecs is None:
-                from sgp4.api import SatrecArray
-
-                self._satrecs = SatrecArray(make_satrecs(self.fleet.slice(0, len(self.fleet))))
-            _, r_km, _ = sgp4_teme_km(self._satrecs, jd, fr)
-            c, s = np.cos(gmst), np.sin(gmst)
-            rx, ry = r_km[..., 0] * 1000.0, r_km[..., 1] * 1000.0
-            return t_s, c * rx + s * ry, c * ry - s * rx, r_km[..., 2] * 1000.0
-        x, y, z, _ = fast_ecef_m(self._orbits, t_s, gmst)
-        return t_s, *(np.asarray(v, dtype=np.float64) for v in (x, y, z))
 
 
 class NetworkSummary:

@@ -10,8 +10,8 @@ scenario has ``workloads:`` and calls, per step k covering ``[t_k, t_k + step)``
    ``idle_demand`` for idle active replicas, the Earth-observation filter's share);
 2. the bus advances with that demand (power, battery, heat; throttling) and faults are drawn;
 3. :meth:`WorkloadController.observe` with what the bus delivered: each satellite's *speed* (the
-   fraction of its nameplate compute a job could use during the step: available devices x the
-   throttle ratio) drives the request events up to ``t_k + step``, the training job and the imaging
+   fraction of its nameplate compute a job could use during the step: the design's utilisation
+   target x available devices x the operator's limit x the throttle ratio) drives the request events up to ``t_k + step``, the training job and the imaging
    pipeline.
 
 Energy follows work with a lag of one step (the demand of step k is set from the state at ``t_k``).
@@ -92,6 +92,9 @@ class WorkloadController(ControllerActions):
         self.shell_names = [info.name for info in fleet.shells]
         p = bus.p
         self.full_w = p["n_acc"] * p["p_acc_w"] * p["utilisation"]
+        # a job at full speed runs at the design's utilisation target of the accelerators' nameplate
+        # (the bus's compute power target is that share of their power)
+        self.util = np.asarray(p["utilisation"], dtype=np.float64)
         self.cap_j = p["capacity_j"]
         self.t_max_k = p["t_max_k"]
         self.designs = designs
@@ -121,6 +124,7 @@ class WorkloadController(ControllerActions):
         self.inf = self._setup_inference(loaded, wl.inference) if wl.inference is not None else None
         self.eo = self._setup_eo(loaded, wl.earth_observation) if wl.earth_observation is not None else None
         self.train = self._setup_training(loaded, wl.training) if wl.training is not None else None
+        self.batch = self._setup_batch(wl.batch) if wl.batch is not None else None
         self.events = 0
         self._work_init()
         self.tasking = None
@@ -254,6 +258,29 @@ class WorkloadController(ControllerActions):
         self.eo_bytes_j = 0.0
         return EOModel(params, sats, ops, self.seed, self.dt, self.spec.n_steps)
 
+    def _setup_batch(self, cfg):
+        from orbitcloud.compute.models import peak_ops_per_s
+        from orbitcloud.errors import OrbitcloudError
+        from orbitcloud.ops.batch import BatchBacklog
+
+        sats = self._shell_sats(cfg.shells, "workloads.batch.shells")
+        if sats.size == 0:
+            raise ScenarioError(f"{self.label}: workloads.batch.shells: no satellite with accelerators")
+        per_shell = np.zeros(len(self.designs))
+        util = np.zeros(len(self.designs))
+        for i, d in enumerate(self.designs):
+            if d is None or d.n_acc == 0 or d.accelerator is None:
+                continue
+            try:
+                per_shell[i] = d.n_acc * peak_ops_per_s(d.accelerator, cfg.precision)
+            except OrbitcloudError as exc:
+                raise ScenarioError(f"{self.label}: workloads.batch.precision: {exc}") from None
+            util[i] = d.utilisation
+        si = self.fleet.shell_index[sats]
+        self.batch_sats = sats
+        self.dem_batch = np.zeros(sats.size)
+        return BatchBacklog(cfg, sats, per_shell[si], util[si], self.dt)
+
     def _setup_training(self, loaded, cfg):
         from orbitcloud.errors import OrbitcloudError
         from orbitcloud.ops.training import TrainingJob, training_params
@@ -319,6 +346,15 @@ class WorkloadController(ControllerActions):
             dem[sats] += np.asarray(job.demand(known), dtype=np.float64)
         if self.eo is not None:
             dem[self.eo_sats] += np.asarray(self.eo.compute_demand(), dtype=np.float64)
+        if self.batch is not None:
+            from orbitcloud.network.links import link_degrees
+
+            net = getattr(self, "net", None)
+            linked = (link_degrees(net.isl_a, net.isl_b, self.n) > 0) if net is not None and net.isl_a.size else np.zeros(self.n, bool)
+            b = self.batch_sats
+            other = np.where(self.safe[b], 1.0, dem[b])  # safe mode: no batch either
+            self.dem_batch = self.batch.demand(other, linked[b])
+            dem[b] += self.dem_batch
         np.clip(dem, 0.0, 1.0, out=dem)
         self.demand_now = dem
         return dem
@@ -334,7 +370,7 @@ class WorkloadController(ControllerActions):
         want = self.full_w * av * self.demand_now if limit is None else self.full_w * av * limit * self.demand_now
         ratio = np.divide(compute_w, want, out=np.ones(self.n), where=want > 0)
         np.clip(ratio, 0.0, 1.0, out=ratio)
-        self.speed = av * ratio if limit is None else av * limit * ratio
+        self.speed = self.util * (av * ratio if limit is None else av * limit * ratio)
         self.truth_lit = illum >= 0.5
         self._record_truth(k, np.where(self.cap_j > 0, soc, 1.0), self.t_max_k - t_k, self.truth_lit, av)
         self.timeline["step"].append(k)
@@ -343,6 +379,11 @@ class WorkloadController(ControllerActions):
             self._inference_step(t0, dt, compute_w)
         if self.eo is not None:
             self._eo_step(k, t0, dt)
+        if self.batch is not None:
+            b = self.batch_sats
+            total = self.demand_now[b]
+            share = np.divide(self.dem_batch, total, out=np.zeros(b.size), where=total > 0)
+            self.batch.advance(self.speed[b] * share)
         reboots = self._take_reboots()
         for entry in self._train_jobs():
             job = entry["job"]
@@ -566,6 +607,8 @@ class WorkloadController(ControllerActions):
             out["training"] = self.train.summary()
         if self.eo is not None:
             out["earth_observation"] = self.eo.summary()
+        if self.batch is not None:
+            out["batch"] = self.batch.summary()
         if self.work:
             out["added"] = self.added_summary()
         return out

@@ -246,6 +246,8 @@ class ControllerActions:
             add(job["job"].sats, f"training {job['id'] or 'job'}")
         if self.eo is not None:
             add(self.eo_sats, "imaging")
+        if self.batch is not None:
+            add(self.batch_sats[self.dem_batch > 0.0], "batch")
         return out
 
     def added_summary(self) -> list[dict]:
@@ -255,6 +257,7 @@ class ControllerActions:
             row = {"work": wid, "kind": w["kind"], "t_start_s": w["t_start_s"], "cancelled_s": w["cancelled_s"]}
             if w["kind"] == "inference":
                 row.update({k: w[k] for k in ("source", "rate_per_s", "in_tokens", "out_tokens", "t_end_s")})
+                row["requests_withdrawn"] = w.get("requests_withdrawn", 0)
                 row.update(self._stream_figures(w["stream"]))
             elif w["kind"] == "training":
                 s = w["entry"]["job"].summary()

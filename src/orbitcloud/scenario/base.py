@@ -24,6 +24,19 @@ def _not_bool(value: object) -> object:
 Num = Annotated[float, BeforeValidator(_not_bool)]
 
 
+def _seconds(value: object) -> object:
+    """A time in seconds: a number, or a duration text (``90s``, ``15min``, ``100ms``; ``docs/scenario.md``)."""
+    if isinstance(value, str):
+        from orbitcloud.scenario.durations import parse_duration_s
+
+        return parse_duration_s(value)
+    return _not_bool(value)
+
+
+#: A time [s]: a number of seconds or a duration text, wherever a key ends in ``_s``.
+Seconds = Annotated[float, BeforeValidator(_seconds)]
+
+
 class ScenarioModel(BaseModel):
     """Base of the scenario's pydantic models (see the module docstring)."""
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, Strict, model_validator
 
-from orbitcloud.scenario.base import Num, ScenarioModel
+from orbitcloud.scenario.base import Num, ScenarioModel, Seconds
 
 Count = Annotated[int, Strict()]
 Fraction = Annotated[Num, Field(ge=0.0, le=1.0)]
@@ -46,7 +46,7 @@ class ComputeSpec(_Model):
     power_w: Num | None = Field(default=None, ge=0.0)
     mass_kg: Num | None = Field(default=None, ge=0.0)
     spares: Count = Field(default=0, ge=0)
-    spare_delay_s: Num = Field(default=3600.0, ge=0.0)
+    spare_delay_s: Seconds = Field(default=3600.0, ge=0.0)
     faults: dict[str, Any] | None = None
 
     @model_validator(mode="after")

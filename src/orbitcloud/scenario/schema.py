@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BeforeValidator, Field, Strict, field_validator, model_validator
 
-from orbitcloud.scenario.base import Num, ScenarioModel
+from orbitcloud.scenario.base import Num, ScenarioModel, Seconds
 from orbitcloud.scenario.durations import parse_duration_s
 from orbitcloud.scenario.hardware import HardwareField
 from orbitcloud.scenario.workloads import Policies, Workloads
@@ -242,7 +242,7 @@ class Radiation(_Model):
     solar: Literal["min", "max"] = "min"
     gcr_rad_per_yr: Num | None = Field(default=None, ge=0.0, le=1000.0)
     spe: bool = False
-    subsample_s: Num = Field(default=60.0, gt=0.0, le=3600.0)
+    subsample_s: Seconds = Field(default=60.0, gt=0.0, le=3600.0)
 
 
 class LinkBudget(_Model):
@@ -268,7 +268,7 @@ class ISL(_Model):
     grazing_height_km: Num = Field(default=80.0, ge=0.0, le=1000.0)
     capacity_gbps: Num | None = Field(default=None, gt=0.0)
     link_budget: LinkBudget | None = None
-    acquisition_s: Num = Field(default=0.0, ge=0.0)
+    acquisition_s: Seconds = Field(default=0.0, ge=0.0)
 
     @model_validator(mode="after")
     def _capacity(self) -> "ISL":

@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Field, Strict, ValidationError, model_validator
 
 from orbitcloud.errors import ScenarioError
-from orbitcloud.scenario.base import Num, ScenarioModel
+from orbitcloud.scenario.base import Num, ScenarioModel, Seconds
 from orbitcloud.scenario.durations import parse_duration_s
 
 __all__ = ["Checkpoint", "Training", "parse_training", "INTERVAL_WORDS"]
@@ -110,8 +110,8 @@ class Training(_Model):
     temp_margin_pause_k: Num = Field(default=0.0, ge=-100.0, le=200.0)
     pause_in_eclipse: bool = False
     checkpoint: Checkpoint = Checkpoint()
-    restart_s: Num = Field(default=300.0, ge=0.0, le=1e7)
-    reconfigure_s: Num = Field(default=60.0, ge=0.0, le=1e7)
+    restart_s: Seconds = Field(default=300.0, ge=0.0, le=1e7)
+    reconfigure_s: Seconds = Field(default=60.0, ge=0.0, le=1e7)
     sdc_detection: Num = Field(default=0.5, ge=0.0, le=1.0)
     isl_gbps: Num | None = Field(default=None, gt=0.0, le=1e6)
 

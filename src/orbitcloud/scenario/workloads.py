@@ -6,7 +6,7 @@ in :mod:`orbitcloud.scenario.training_schema` and :mod:`orbitcloud.scenario.eo_s
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, Strict, field_validator, model_validator
 
@@ -79,17 +79,38 @@ class Inference(_Model):
         return value
 
 
+class Batch(_Model):
+    """A backlog of batch work (offline inference over scenes relayed from partner satellites) that
+    takes whatever compute the other workloads leave (``docs/workloads.md``, "Batch backlog").
+
+    Each item is ``tokens_per_item`` tokens through ``model`` (``2 params`` operations per token) or
+    ``ops_per_item`` operations, on ``input_mb_per_item`` MB of input that reaches the satellite over its
+    laser links (``input: isl``; a satellite with no ISL up cannot fetch work) or is already on board
+    (``input: local``). ``items``: the backlog (default: more than the run can do).
+    """
+
+    shells: list[str] | None = None
+    model: str = "remote-sensing-8b"
+    precision: str = "int8"
+    tokens_per_item: Count = Field(default=2000, ge=1, le=10_000_000)
+    ops_per_item: Num | None = Field(default=None, gt=0.0, le=1e24)
+    input_mb_per_item: Num = Field(default=126.0, ge=0.0, le=1e9)
+    input: Literal["isl", "local"] = "isl"
+    items: Count | None = Field(default=None, ge=0)
+
+
 class Workloads(_Model):
-    """The ``workloads:`` section: any of inference, training and Earth observation."""
+    """The ``workloads:`` section: any of inference, training, Earth observation and batch."""
 
     inference: Inference | None = None
     training: Training | None = None
     earth_observation: EarthObservation | None = None
+    batch: Batch | None = None
 
     @model_validator(mode="after")
     def _something(self) -> "Workloads":
-        if self.inference is None and self.training is None and self.earth_observation is None:
-            raise ValueError("give at least one of inference, training, earth_observation")
+        if self.inference is None and self.training is None and self.earth_observation is None and self.batch is None:
+            raise ValueError("give at least one of inference, training, earth_observation, batch")
         return self
 
 

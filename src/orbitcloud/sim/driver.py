@@ -38,6 +38,7 @@ class FleetResult:
     beta_min_rad: np.ndarray
     beta_max_rad: np.ndarray
     events: dict[str, np.ndarray] | None
+    n_penumbral_only: np.ndarray | None = None
     bus: BusTotals | None = None
     records: dict[str, np.ndarray] | None = None
     dose_rad: np.ndarray | None = None
@@ -210,6 +211,7 @@ def _gather(results: list[BlockResult]) -> FleetResult:
         dark_s=cat("dark_s"),
         umbra_s=cat("umbra_s"),
         n_eclipses=cat("n_eclipses"),
+        n_penumbral_only=cat("n_penumbral_only"),
         beta_min_rad=cat("beta_min_rad"),
         beta_max_rad=cat("beta_max_rad"),
         events=events,

@@ -98,10 +98,11 @@ class BlockResult:
     longest_dark_s: np.ndarray  # longest interval with illumination < 0.5 (clipped to the run)
     dark_s: np.ndarray  # total time with illumination < 0.5
     umbra_s: np.ndarray  # total time in umbra
-    n_eclipses: np.ndarray  # penumbra intervals touching the run
+    n_eclipses: np.ndarray  # eclipses touching the run: intervals with illumination < 0.5
     beta_min_rad: np.ndarray
     beta_max_rad: np.ndarray
     events: dict[str, np.ndarray] | None = None  # sat, pen_start, umb_start, umb_end, pen_end [s]
+    n_penumbral_only: np.ndarray | None = None  # penumbra passes that never went below 0.5
     bus: BusTotals | None = None
     records: dict[str, np.ndarray] | None = None  # bus time series (see orbitcloud.bus.step)
     dose_rad: np.ndarray | None = None  # total dose per satellite over the run [rad(Si)]
@@ -529,7 +530,10 @@ def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_i
     u_sat, u_start, u_end = iv["umb"]
     umbra = np.bincount(u_sat, weights=clipped(u_start, u_end), minlength=n)
     p_sat, p_start, p_end = iv["pen"]
-    n_ecl = np.bincount(p_sat, minlength=n).astype(np.int64)
+    # an eclipse is a time below half illumination (the Sun's centre behind the limb), as for the
+    # longest eclipse; penumbra passes that never reach it are counted apart
+    n_ecl = np.bincount(h_sat, minlength=n).astype(np.int64)
+    n_pen_only = np.maximum(np.bincount(p_sat, minlength=n).astype(np.int64) - n_ecl, 0)
     events = None
     if spec.want_events:
         umb_first = np.full(p_sat.size, np.nan)
@@ -567,6 +571,7 @@ def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_i
         dark_s=dark,
         umbra_s=umbra,
         n_eclipses=n_ecl,
+        n_penumbral_only=n_pen_only,
         beta_min_rad=np.where(np.isfinite(beta_min), beta_min, np.nan),
         beta_max_rad=np.where(np.isfinite(beta_max), beta_max, np.nan),
         events=events,

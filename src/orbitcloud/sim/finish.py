@@ -75,6 +75,15 @@ def finish(sim):
         summary["workloads"] = None
     summary["actions"] = len(sim._actions)
     summary["limits"] = _limits(summary)
+    batch = (summary.get("workloads") or {}).get("batch")
+    if summary["limits"] is not None and batch is not None:
+        # the idle capacity of satellites that had batch work waiting but no laser link to fetch it
+        nameplate = sum(sh["bus"]["compute_nameplate_ops"] or 0.0 for sh in summary["shells"] if sh.get("bus"))
+        share = min(batch["no_link_ops"] / nameplate, summary["limits"]["no_work"]) if nameplate else 0.0
+        summary["limits"]["no_link"] = round(share, 6)
+        summary["limits"]["no_work"] = round(summary["limits"]["no_work"] - share, 6)
+        lost = {k: v for k, v in summary["limits"].items() if k not in ("delivered", "main_limit")}
+        summary["limits"]["main_limit"] = max(lost, key=lost.get) if any(v > 0 for v in lost.values()) else None
     if sim.notes:
         summary["notes"] = list(sim.notes)
     wall_s = sim._sim_wall_s
@@ -95,7 +104,8 @@ def _limits(summary: dict) -> dict | None:
     if not shells:
         return None
     name = 0.0
-    parts = {"delivered": 0.0, "power": 0.0, "heat": 0.0, "faults": 0.0, "operator": 0.0, "no_work": 0.0, "not_targeted": 0.0}
+    parts = {"delivered": 0.0, "power": 0.0, "heat": 0.0, "faults": 0.0, "operator": 0.0, "no_work": 0.0, "no_link": 0.0,
+             "not_targeted": 0.0}
     for s in shells:
         b = s["bus"]
         np_ops = b["compute_nameplate_ops"] or 0.0

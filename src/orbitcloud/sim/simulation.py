@@ -48,7 +48,8 @@ class Simulation:
         OrbitcloudError: one line naming the option or scenario key, the value and what was expected.
     """
 
-    def __init__(self, scenario: Any, **options: Any) -> None:
+    def __init__(self, scenario: Any, *, _physics: bool = True, **options: Any) -> None:
+        # _physics=False: no satellite blocks (orbits, sunlight, bus): for `orbitcloud net`
         unknown = sorted(set(options) - set(_OPTION_NAMES))
         if unknown:
             raise OrbitcloudError(f"Simulation: unknown option {unknown[0]!r}; options: {', '.join(_OPTION_NAMES)}")
@@ -84,7 +85,8 @@ class Simulation:
             self._ctl = WorkloadController(self.loaded, self.fleet, self.spec, self._bus, self.designs, opts.policy)
         from orbitcloud.sim.driver import FleetRunner
 
-        self._runner = FleetRunner(self.fleet, self.spec, workers=opts.workers, bus=self._bus, rad=self._rad, ctl=self._ctl)
+        self._runner = FleetRunner(self.fleet, self.spec, workers=opts.workers, bus=self._bus, rad=self._rad, ctl=self._ctl) if _physics else None
+        self._components: list = []
         self._net = None
         self._net_wall_s = 0.0
         if opts.network and (sc.ground is not None or sc.network is not None):
@@ -184,20 +186,30 @@ class Simulation:
         if k_to > self.k:
             self._push_actions()
             t0 = time.perf_counter()
-            self._runner.advance(k_to, progress)
+            if self._runner is not None:
+                self._runner.advance(k_to, progress)
             t1 = time.perf_counter()
             if self._net is not None:
                 self._net.advance(k_to)
+            for part in self._components:
+                part.advance(k_to)
             self._sim_wall_s += t1 - t0
             self._net_wall_s += time.perf_counter() - t1
             self.k = k_to
         return self.now
 
+    def attach(self, part) -> None:
+        """Advance ``part`` (anything with ``advance(k_to)`` and a step counter ``k``) with the rest of
+        the simulation from now on; it must be at the simulation's step."""
+        if getattr(part, "k", self.k) != self.k:
+            raise OrbitcloudError(f"attach: the part is at step {part.k}, the simulation at {self.k}")
+        self._components.append(part)
+
     # ------------------------------------------------------------------ actions
 
     def _push_actions(self) -> None:
         """Hand the operator's limits to the blocks (each holds its slice)."""
-        if not (self._have_cap or self._have_safe or self._have_down):
+        if not (self._have_cap or self._have_safe or self._have_down) or self._runner is None:
             return
         bus = self._bus
         cap = np.where(self._safe, 0.0, self._cap) if (self._have_cap or self._have_safe) else None
@@ -338,6 +350,8 @@ class Simulation:
             return self._finished
         if self.k == 0:
             raise OrbitcloudError("finish: no step has run; advance() first")
+        if self._runner is None:
+            raise OrbitcloudError("finish: this simulation steps no satellites (orbitcloud net reads its parts)")
         from orbitcloud.sim.finish import finish
 
         try:
@@ -348,7 +362,8 @@ class Simulation:
 
     def close(self) -> None:
         """Stop worker processes (finish() does it too)."""
-        self._runner.close()
+        if self._runner is not None:
+            self._runner.close()
 
     def __repr__(self) -> str:
         return (f"<Simulation {self.loaded.scenario.name!r}: {len(self.fleet):,} satellites, step {self.k:,} of "

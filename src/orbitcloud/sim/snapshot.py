@@ -27,7 +27,7 @@ def snapshot(sim):
     from orbitcloud.environment.shadow import penumbra_illumination, shadow_state
     from orbitcloud.ephemeris.frames import ecef_to_geodetic, gmst_for_times
     from orbitcloud.ephemeris.sun import sun_position_m
-    from orbitcloud.network.summary import FleetPositions
+    from orbitcloud.network.simulate import FleetPositions
     from orbitcloud.timescale import jd_split_offset
 
     fleet, spec = sim.fleet, sim.spec

@@ -38,6 +38,7 @@ def _figures(res: FleetResult, sel: slice, spec: RunSpec) -> dict[str, Any]:
         "sunlit_fraction": _num(res.illum_sum[sel].sum() / valid) if valid else None,
         "longest_eclipse_s": _num(longest.max() if n else 0.0, 3),
         "eclipses": int(res.n_eclipses[sel].sum()),
+        "penumbral_only_passes": int(res.n_penumbral_only[sel].sum()) if res.n_penumbral_only is not None else 0,
         "eclipses_per_satellite_day": _num(res.n_eclipses[sel].sum() / sat_windows / (window_s / 86400.0), 4) if valid else None,
         "dark_fraction": _num(res.dark_s[sel].sum() / (sat_windows * window_s)) if valid else None,
         "umbra_fraction": _num(res.umbra_s[sel].sum() / (sat_windows * window_s)) if valid else None,
