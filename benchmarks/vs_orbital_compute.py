@@ -130,6 +130,9 @@ NEVER_IN_VIEW = {"Svalbard", "Tromso", "McMurdo"}
 PEER_PHYSICS = ("scalar SGP4 per sat and step, cylindrical shadow, ~1 deg Sun; on/off 2 kW panel, battery "
                 "bookkeeping; 1-node radiator; greedy job queue; contacts: 10 stations re-propagated")
 OC_PHYSICS = {
+    "jobs": ("SatrecArray SGP4, conical shadow + penumbra, beta angle; sun-tracking array with cell temperature, "
+             "battery SOC window, lumped thermal node with Earth IR and albedo, throttling; 10 stations: contact windows "
+             "and downlink; the peer's 500 jobs as a batch backlog run wherever power and heat allow"),
     "matched": ("SatrecArray SGP4, conical shadow + penumbra, beta angle; sun-tracking array with cell temperature, "
                 "battery SOC window, lumped thermal node with Earth IR and albedo, throttling; 10 stations + "
                 "nearest-4 ISLs + routing every step; LLM serving (continuous batching), power-aware placement"),
@@ -200,6 +203,31 @@ def scenario_yaml(variant: str, trace_name: str) -> str:
         f"      - {{name: {n}, lat_deg: {lat}, lon_deg: {lon}}}" for n, lat, lon, _ in PEER_STATIONS if n not in NEVER_IN_VIEW
     )
     radiation = "radiation: {shielding_mm_al: 10, solar: min}\n" if variant == "full" else ""
+    if variant == "jobs":
+        # the peer's 500 jobs as orbitcloud batch items (all queued at the start, as the peer queues
+        # them): the mean job energy (power x duration) on the accelerator's OP per joule
+        jobs = peer_jobs()
+        energy_j = sum(p * d for p, d, _, _ in jobs) / len(jobs)
+        ops_per_item = energy_j * 744e12 / 500.0
+        workloads = f"""workloads:
+  batch: {{input: local, items: {len(jobs)}, ops_per_item: {ops_per_item:.6g}, precision: int8}}
+"""
+        isl = "none"
+    else:
+        workloads = f"""workloads:
+  inference:
+    model: llama-3-8b
+    precision: int8
+    max_batch: 64
+    arrivals: {{trace: {trace_name}}}
+    sources:
+{sources}
+policies:
+  placement: power-aware
+  min_replicas: {N_SAT}
+  idle_demand: 0.0
+"""
+        isl = "nearest, k: 4, capacity_gbps: 100"
     return f"""\
 # Written by benchmarks/vs_orbital_compute.py: the orbital-compute 0.3.0 benchmark shape (see its docstring).
 name: vs-orbital-compute-{variant}
@@ -225,26 +253,14 @@ seed: 42
       capacitance_j_per_k: 50000
       initial_temp_c: 25
 network:
-  isl: {{topology: nearest, k: 4, capacity_gbps: 100}}
+  isl: {{topology: {isl}}}
 ground:
   stations:
 {stations}
   min_elevation_deg: 10
   downlink_gbps: 0.5
   uplink_gbps: 0.1
-workloads:
-  inference:
-    model: llama-3-8b
-    precision: int8
-    max_batch: 64
-    arrivals: {{trace: {trace_name}}}
-    sources:
-{sources}
-policies:
-  placement: power-aware
-  min_replicas: {N_SAT}
-  idle_demand: 0.0
-"""
+{workloads}"""
 
 
 def write_scenarios(root: Path, variants: list[str]) -> dict[str, Path]:
@@ -415,6 +431,11 @@ def print_results(peer: dict | None, oc: dict) -> None:
         inf = ((s.get("workloads") or {}).get("inference")) or {}
         net = s.get("network") or {}
         bus = s.get("bus") or {}
+        batch = ((s.get("workloads") or {}).get("batch")) or {}
+        if batch:
+            print(f"  orbitcloud {v}: {batch.get('items_done')} of 500 jobs done; {net.get('contacts')} contacts; sunlit "
+                  f"fraction {s.get('sunlit_fraction')}; min SOC {bus.get('soc_min')}; simulation loop {s.get('wall_time_s')} s")
+            continue
         print(f"  orbitcloud {v}: {inf.get('requests')} requests, {inf.get('served')} served, {inf.get('pending')} pending, "
               f"{inf.get('unreachable')} unreachable; {net.get('contacts')} contacts; sunlit fraction "
               f"{s.get('sunlit_fraction')}; min SOC {bus.get('soc_min')}; simulation loop {s.get('wall_time_s')} s")
@@ -427,8 +448,9 @@ def main() -> None:
     ap.add_argument("--skip-peer", action="store_true", help="Do not run the peer.")
     ap.add_argument("--repeat", type=int, default=3, help="Timed orbitcloud repetitions per mode (median reported).")
     ap.add_argument("--peer-repeat", type=int, default=None, help="Timed peer repetitions (default: --repeat).")
-    ap.add_argument("--variants", nargs="+", default=["matched", "full"], choices=["matched", "full"],
-                    help="orbitcloud scenario variants: matched (bus, ground, ISLs, inference), full (+ radiation).")
+    ap.add_argument("--variants", nargs="+", default=["jobs", "matched", "full"], choices=["jobs", "matched", "full"],
+                    help="orbitcloud scenario variants: jobs (bus, ground, the peer's 500 jobs as batch items, no ISLs: the "
+                         "peer's model), matched (+ nearest-4 ISLs and routing, the jobs as LLM requests), full (+ radiation).")
     ap.add_argument("--no-subprocess", action="store_true", help="Skip the orbitcloud subprocess form.")
     ap.add_argument("--no-in-process", action="store_true", help="Skip the orbitcloud in-process form.")
     ap.add_argument("--cold", action="store_true",

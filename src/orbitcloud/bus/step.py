@@ -262,9 +262,14 @@ def chunk_inputs(bp: BusParams, geo: Geometry) -> tuple[np.ndarray, np.ndarray, 
     return p_gen, q_env, t_arr
 
 
-def _kernel():
-    """The compiled step loop (:mod:`orbitcloud.bus.kernel`), or None when numba is not importable."""
+def _kernel(force: bool = False):
+    """The compiled step loop (:mod:`orbitcloud.bus.kernel`), or None when numba is not importable or
+    (unless ``force``) the run is too small to repay it (:mod:`orbitcloud.accel`)."""
+    from orbitcloud import accel
+
     global _KERNEL
+    if not force and not accel.use_numba():
+        return None
     if _KERNEL is False:
         try:
             from orbitcloud.bus.kernel import step_chunk
@@ -295,7 +300,7 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
     s = tot.sums
     f64 = lambda a: np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), (n,)))  # noqa: E731
     deliver, take, store, draw, loss_c, loss_d = (f64(x) for x in coef)
-    _kernel()(
+    _kernel(force=True)(
         p_gen_t, q_env_t, f64(c), f64(k), f64(heat_max), f64(heat_hot), f64(heat_min), f64(thot), f64(target),
         f64(bus_w), f64(p["heater_w"]), f64(e_min), f64(e_max), deliver, take, store, draw, loss_c, loss_d,
         state.t_k, state.e_j, state.hot, s["bus"], s["heater"], s["compute"], s["charge"], s["from_battery"], s["req"],
@@ -331,7 +336,7 @@ def advance(
     bp: BusParams, state: BusState, tot: BusTotals, geo: Geometry, step_s: float, k0: int,
     record_stride: int = 0, records: list | None = None, use_kernel: bool | None = None,
     avail_t: np.ndarray | None = None, demand_t: np.ndarray | None = None, cap_t: np.ndarray | None = None,
-    bus_w: np.ndarray | None = None,
+    bus_w: np.ndarray | None = None, pre: tuple | None = None,
 ) -> None:
     """Advance ``state`` through one chunk and add to ``tot`` (both modified in place).
 
@@ -345,7 +350,8 @@ def advance(
     * ``demand_t``: fraction of the remaining compute the workloads ask for: the rest is idle.
 
     ``bus_w`` (n,): the bus load of this chunk when it differs from the design's (safe mode); the
-    unmet bus energy is then counted against it.
+    unmet bus energy is then counted against it. ``pre``: :func:`step_inputs` of these columns, when
+    the caller computed them for a longer chunk (the workload layer steps one column at a time).
     """
     n = len(bp)
     s_ = tot.sums
@@ -355,7 +361,7 @@ def advance(
             s_["bus_req"] = bp.p["bus_w"] * tot.steps  # the chunks before the first override
         s_["bus_req"] = s_["bus_req"] + (bp.p["bus_w"] if bus_w is None else bus_w) * n_t
     if demand_t is None and cap_t is None and "capped" not in s_ and "offered" not in s_:
-        return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, bus_w=bus_w)
+        return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, bus_w=bus_w, pre=pre)
     # each sum starts, when it first appears mid-run, as the one before it (its factor was 1 until then)
     if "avail" not in s_:
         s_["avail"] = np.full(n, float(tot.steps))
@@ -375,17 +381,19 @@ def advance(
             ones = np.ones((n_t, n)) if ones is None else ones
         accumulate_rows(s_[key], eff if eff is not None else ones)
     eff = None if eff is None else np.ascontiguousarray(eff, dtype=np.float64)
-    return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, eff, count_avail=False, bus_w=bus_w)
+    return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, eff, count_avail=False, bus_w=bus_w,
+                    pre=pre)
 
 
-def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=True, bus_w=None) -> None:
-    p = bp.p
+def step_inputs(bp: BusParams, geo: Geometry, with_array_temp: bool) -> tuple:
+    """The state-independent inputs of a chunk, time-major (T, n): generation [W], absorbed
+    environmental heat [W] and, when asked, the array temperature [K] (else None). Computed in column
+    groups that stay in cache; every value is pointwise, so a slice of them is what the same columns
+    alone would give."""
     n, n_t = geo.illumination.shape
-    # state-independent inputs in column groups that stay in cache; stored time-major so that each
-    # step reads contiguous vectors
     p_gen_t = np.empty((n_t, n))
     q_env_t = np.empty((n_t, n))
-    t_arr_t = np.empty((n_t, n)) if record_stride else None
+    t_arr_t = np.empty((n_t, n)) if with_array_temp else None
     for a in range(0, n_t, _COLS):
         b = min(n_t, a + _COLS)
         g, qe, ta = chunk_inputs(bp, geo.columns(a, b))
@@ -393,6 +401,14 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
         q_env_t[a:b] = qe.T
         if t_arr_t is not None:
             t_arr_t[a:b] = ta.T
+    return p_gen_t, q_env_t, t_arr_t
+
+
+def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=True, bus_w=None,
+             pre=None) -> None:
+    p = bp.p
+    n, n_t = geo.illumination.shape
+    p_gen_t, q_env_t, t_arr_t = step_inputs(bp, geo, bool(record_stride)) if pre is None else pre
     s = tot.sums
     accumulate_rows(s["gen"], p_gen_t)
     accumulate_rows(s["env_heat"], q_env_t)

@@ -40,6 +40,7 @@ and the ``aep8`` version. Measured build and lookup times are in ``docs/radiatio
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -463,18 +464,20 @@ def fast_atan2(y, x) -> np.ndarray:
 
 def _interp_numpy(x, y, z, table, alt0_m, dalt_m, offset=0.0):
     """Reference lookup (NumPy): trilinear interpolation of ``table`` plus ``offset``; NaN where a
-    position is not finite. The kernel does the same arithmetic."""
+    position is not finite. The same IEEE operations in the same order as the compiled kernel
+    (:func:`_kernel_py`), so both give the same bits (``tests/environment/test_radiation.py``)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64)
     n_alt, n_lat, n_lon = table.shape
-    step = math.radians(GRID_STEP_DEG)
+    inv_dalt = 1.0 / dalt_m
+    inv_step = 1.0 / math.radians(GRID_STEP_DEG)
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.sqrt(x * x + y * y)
         r = np.sqrt(rho * rho + z * z)
-        fa = np.clip((r - _R_EQ_M - alt0_m) / dalt_m, 0.0, n_alt - 1.0)
-        fl = np.clip((fast_atan2(z, rho) + 0.5 * math.pi) / step, 0.0, n_lat - 1.0)
-        fo = np.maximum((fast_atan2(y, x) + math.pi) / step, 0.0)
+        fa = np.clip((r - _R_EQ_M - alt0_m) * inv_dalt, 0.0, n_alt - 1.0)
+        fl = np.clip((fast_atan2(z, rho) + 0.5 * math.pi) * inv_step, 0.0, n_lat - 1.0)
+        fo = np.maximum((fast_atan2(y, x) + math.pi) * inv_step, 0.0)
     bad = ~np.isfinite(r) | ~(r > 0.0)
     fa = np.where(bad, 0.0, fa)
     fl = np.where(bad, 0.0, fl)
@@ -485,21 +488,15 @@ def _interp_numpy(x, y, z, table, alt0_m, dalt_m, offset=0.0):
     wa = fa - ia
     wl = fl - il
     wo = fo - io
-    io = io % n_lon
-    io1 = (io + 1) % n_lon
-    v = 0.0
-    for da, wa_ in ((0, 1.0 - wa), (1, wa)):
-        for dl, wl_ in ((0, 1.0 - wl), (1, wl)):
-            w = wa_ * wl_
-            v = v + w * ((1.0 - wo) * table[ia + da, il + dl, io] + wo * table[ia + da, il + dl, io1])
+    io = np.where(io >= n_lon, io - n_lon, io)
+    io1 = np.where(io + 1 == n_lon, 0, io + 1)
+    a0, l0, o0 = 1.0 - wa, 1.0 - wl, 1.0 - wo
+    t = table
+    v = (a0 * (l0 * (o0 * t[ia, il, io] + wo * t[ia, il, io1]) + wl * (o0 * t[ia, il + 1, io] + wo * t[ia, il + 1, io1]))
+         + wa * (l0 * (o0 * t[ia + 1, il, io] + wo * t[ia + 1, il, io1])
+                 + wl * (o0 * t[ia + 1, il + 1, io] + wo * t[ia + 1, il + 1, io1])))
     out = v + offset
     return np.where(bad, np.nan, out)
-
-
-try:
-    import numba
-except ImportError:  # pragma: no cover - numba is a dependency; the NumPy path is the fallback
-    numba = None
 
 
 def _kernel_py(x, y, z, table, alt0_m, dalt_m, step_rad, r_eq_m, offset, out):  # pragma: no cover - compiled
@@ -555,28 +552,38 @@ def _kernel_py(x, y, z, table, alt0_m, dalt_m, step_rad, r_eq_m, offset, out):  
         out[i] = v + offset
 
 
-if numba is not None:
+_fast_atan2 = _fast_atan2_py  # the compiled kernel calls it inlined (see _compiled_kernel)
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_kernel():
+    """:func:`_kernel_py` compiled by numba (with the arctangent inlined), or None without numba."""
+    from orbitcloud import accel
+
+    if not accel.numba_installed():
+        return None
+    import numba
+
+    global _fast_atan2
     _fast_atan2 = numba.njit(inline="always", nogil=True)(_fast_atan2_py)
-    _kernel_numba = numba.njit(cache=True, nogil=True)(_kernel_py)
-else:  # pragma: no cover
-    _fast_atan2 = _fast_atan2_py
-    _kernel_numba = None
+    return numba.njit(cache=True, nogil=True)(_kernel_py)
 
 
-def _lookup(x_m, y_m, z_m, table, alt0_m, dalt_m, use_numba: bool, offset: float = 0.0) -> np.ndarray:
+def _lookup(x_m, y_m, z_m, table, alt0_m, dalt_m, use_numba: bool | None, offset: float = 0.0) -> np.ndarray:
     x = np.asarray(x_m)
     y = np.asarray(y_m)
     z = np.asarray(z_m)
     if not (x.shape == y.shape == z.shape):
         raise ValueError(f"x, y, z must have equal shapes, got {x.shape}, {y.shape}, {z.shape}")
-    kern = _kernel_numba if use_numba else None
+    from orbitcloud import accel
+
+    kern = _compiled_kernel() if (accel.use_numba() if use_numba is None else use_numba) else None
     if kern is None:
         return _interp_numpy(x, y, z, table, alt0_m, dalt_m, offset)
-    if x.dtype not in (np.float32, np.float64):
-        x, y, z = (a.astype(np.float64) for a in (x, y, z))
-    xf = np.ascontiguousarray(x).reshape(-1)
-    yf = np.ascontiguousarray(y).reshape(-1)
-    zf = np.ascontiguousarray(z).reshape(-1)
+    # float64 in, as the NumPy twin reads them (numba's float32 specialisation rounds differently)
+    xf = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    yf = np.ascontiguousarray(y, dtype=np.float64).reshape(-1)
+    zf = np.ascontiguousarray(z, dtype=np.float64).reshape(-1)
     out = np.empty(xf.shape, dtype=np.float64)
     kern(xf, yf, zf, table, alt0_m, dalt_m, math.radians(GRID_STEP_DEG), _R_EQ_M, float(offset), out)
     return out.reshape(x.shape)
@@ -653,16 +660,16 @@ class RadiationGrid:
             "flux_p10_cm2_s": _proton_flux_behind(mp._flux, b_p, l_p, spec.shielding_mm_al),
         }
 
-    def _get(self, name: str, x_m, y_m, z_m, use_numba: bool, offset: float = 0.0) -> np.ndarray:
+    def _get(self, name: str, x_m, y_m, z_m, use_numba: bool | None, offset: float = 0.0) -> np.ndarray:
         return _lookup(x_m, y_m, z_m, self._tables[name], self._alt0_m, self._dalt_m, use_numba, offset)
 
-    def trapped_dose_rate_rad_s(self, x_m, y_m, z_m, species: str = "all", *, use_numba: bool = True) -> np.ndarray:
+    def trapped_dose_rate_rad_s(self, x_m, y_m, z_m, species: str = "all", *, use_numba: bool | None = None) -> np.ndarray:
         """Dose rate [rad(Si)/s] from trapped particles only: ``species`` "all", "p" or "e"."""
         if species not in ("all", "p", "e"):
             raise ValueError(f"species = {species!r}: must be 'all', 'p' or 'e'")
         return self._get(species, x_m, y_m, z_m, use_numba)
 
-    def dose_rate_rad_s(self, x_m, y_m, z_m, *, use_numba: bool = True) -> np.ndarray:
+    def dose_rate_rad_s(self, x_m, y_m, z_m, *, use_numba: bool | None = None) -> np.ndarray:
         """Dose rate [rad(Si)/s] behind the shield at Earth-fixed positions [m]: trapped + GCR.
 
         ``x_m, y_m, z_m``: arrays of any equal shape, float32 or float64; the result is float64 of
@@ -670,7 +677,7 @@ class RadiationGrid:
         """
         return self._get("all", x_m, y_m, z_m, use_numba, self.spec.gcr_rad_s)
 
-    def proton_flux_cm2_s(self, x_m, y_m, z_m, *, use_numba: bool = True) -> np.ndarray:
+    def proton_flux_cm2_s(self, x_m, y_m, z_m, *, use_numba: bool | None = None) -> np.ndarray:
         """Omnidirectional flux [cm^-2 s^-1] of trapped protons that still have > 10 MeV behind the shield."""
         return self._get("flux", x_m, y_m, z_m, use_numba)
 

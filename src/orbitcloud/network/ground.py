@@ -70,6 +70,8 @@ import numpy as np
 
 from orbitcloud.constants import WGS84_A_M
 from orbitcloud.ephemeris.frames import geodetic_to_ecef
+from orbitcloud import accel
+from orbitcloud.accel import lazy_njit
 from orbitcloud.errors import OrbitcloudError, ScenarioError
 
 __all__ = [
@@ -666,22 +668,14 @@ def _values_kernel_py(x, y, z, g, u, sin_min, max_r, vis, s_out, r_out):  # prag
                 r_out[i, j, k] = rng
 
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - numba is a dependency; the NumPy path is the fallback
-    numba = None
-
-if numba is not None:
-    _mask_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")(_mask_kernel_py)
-    _values_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")(_values_kernel_py)
-else:  # pragma: no cover
-    _mask_kernel = _values_kernel = None
+_mask_kernel = lazy_njit(_mask_kernel_py, cache=True, nogil=True, error_model="numpy")
+_values_kernel = lazy_njit(_values_kernel_py, cache=True, nogil=True, error_model="numpy")
 
 
 def _numba_on(use_numba: bool | None) -> bool:
     if use_numba is None:
-        return _mask_kernel is not None
-    if use_numba and _mask_kernel is None:
+        return accel.use_numba()
+    if use_numba and not accel.numba_installed():
         raise RuntimeError("use_numba=True but numba is not installed")
     return bool(use_numba)
 
@@ -690,9 +684,9 @@ def _run_pairs_kernel(stations: Stations, x, y, z, crit: Criterion, vis, s_out=N
     sin_min = -math.inf if crit.sin_min is None else crit.sin_min
     max_r = math.inf if crit.max_range_m is None else float(crit.max_range_m)
     if s_out is None:
-        _mask_kernel(x, y, z, stations.ecef_m, stations.up, sin_min, max_r, vis)
+        _mask_kernel()(x, y, z, stations.ecef_m, stations.up, sin_min, max_r, vis)
     else:
-        _values_kernel(x, y, z, stations.ecef_m, stations.up, sin_min, max_r, vis, s_out, r_out)
+        _values_kernel()(x, y, z, stations.ecef_m, stations.up, sin_min, max_r, vis, s_out, r_out)
 
 
 class _DenseKernel:

@@ -50,6 +50,8 @@ from numbers import Real
 
 import numpy as np
 
+from orbitcloud import accel
+from orbitcloud.accel import lazy_njit
 from orbitcloud.constants import C_M_S, WGS84_A_M
 
 #: Spherical Earth used for the grazing test [m]: WGS-84 equatorial radius.
@@ -337,19 +339,14 @@ def _greedy_terminals_py(a, b, order, max_terminals, used):  # pragma: no cover 
     return keep
 
 
-try:
-    import numba
-
-    _greedy_terminals = numba.njit(cache=True, nogil=True)(_greedy_terminals_py)
-except ImportError:  # pragma: no cover - numba is a dependency; the Python loop is the fallback
-    _greedy_terminals = _greedy_terminals_py
+_greedy_terminals = lazy_njit(_greedy_terminals_py, cache=True, nogil=True)
 
 
 def _limit_terminals(a, b, length_m, n_sats: int, max_terminals: int, use_numba: bool = True) -> np.ndarray:
     """Mask of the links kept by the shortest-first greedy terminal assignment (see :func:`nearest`)."""
     order = np.lexsort((b, a, length_m)).astype(np.int64)
     used = np.zeros(n_sats, dtype=np.int64)
-    kernel = _greedy_terminals if use_numba else _greedy_terminals_py
+    kernel = (_greedy_terminals() or _greedy_terminals_py) if use_numba and accel.use_numba() else _greedy_terminals_py
     return kernel(a.astype(np.int64), b.astype(np.int64), order, np.int64(max_terminals), used)
 
 

@@ -64,6 +64,14 @@ class NetworkSummary:
         self.rtts: list[np.ndarray] = []
         self.positions = FleetPositions(fleet, spec)
         self.k = 0
+        self._fed: dict[int, tuple] = {}  # step -> routing figures given by the workload layer
+
+    def feed(self, k: int, net, gw) -> None:
+        """The routing of step ``k`` from the workload layer's own network of that step (the same
+        satellites, ISLs and gateways; ``gw``: its nearest-gateway result over the gateways), so the
+        summary does not build it a second time."""
+        if k % self.stride == 0:
+            self._fed[k] = self._figures(net, gw)
 
     def advance(self, k_to: int) -> None:
         """Add the steps ``[k, k_to)``."""
@@ -81,33 +89,77 @@ class NetworkSummary:
         for j in range(x.shape[1]):
             gl = gsl_at(j)
             np.add.at(self.down_bits, gl.station, gl.downlink_bps * self.spec.step_s)
-            if (k0 + j) % self.stride:
+            k = k0 + j
+            if k % self.stride:
                 continue
-            net = self.stepper.build(x, y, z, j, float(t_s[j]), lambda _j, _gl=gl: _gl)
-            deg = L.link_degrees(net.isl_a, net.isl_b, n_sat) if net.isl_a.size else np.zeros(n_sat)
-            self.degree_sum += float(deg.mean())
-            self.degree_min = min(self.degree_min, float(deg.min()))
-            self.degree_max = max(self.degree_max, float(deg.max()))
-            self.routed += 1
-            if len(stations):
-                gw = R.nearest_gateway(net.snapshot)
-                reach = np.isfinite(gw.delay_s)
-                self.gw_reach_sum += float(reach.mean())
-                if reach.any():
-                    self.gw_delay_sum += float(gw.delay_s[reach].mean())
-                    self.gw_delay_max = max(self.gw_delay_max, float(gw.delay_s[reach].max()))
-            if self.src.size:
-                self.rtts.append(R.rtt_and_paths(net.snapshot, self.src, self.dst).rtt_s)
-            if self.f_src.size:
-                routes = R.rtt_and_paths(net.snapshot, self.f_src, self.f_dst)
-                ok = np.isfinite(routes.rtt_s)
-                share = R.max_min_fair(
-                    [e if good else np.zeros(0, np.int64) for e, good in zip(net.snapshot.edges_of(routes.paths), ok)],
-                    np.where(ok, self.f_demand, 0.0), net.snapshot.edge_capacity_bps,
-                )
-                self.f_rate_sum += share.rate_bps
-                self.f_unmet_sum += np.where(ok, share.unmet_bps, self.f_demand)
-                self.util_max = max(self.util_max, float(share.utilisation.max()) if share.utilisation.size else 0.0)
+            fig = self._fed.pop(k, None)
+            if fig is None and self._bent_pipe:
+                fig = self._bent_pipe_figures(gl)
+            if fig is None:
+                net = self.stepper.build(x, y, z, j, float(t_s[j]), lambda _j, _gl=gl: _gl)
+                fig = self._figures(net, R.nearest_gateway(net.snapshot) if len(stations) else None)
+            self._add(fig)
+
+    @property
+    def _bent_pipe(self) -> bool:
+        """No ISLs, no ground relay, no pairs or flows: a satellite's nearest gateway is its nearest
+        station in view, one link, so no graph is needed."""
+        return (self.ns.topology == "none" and not self.ns.relay_via_ground and not self.src.size
+                and not self.f_src.size and len(self.stations) > 0)
+
+    def _bent_pipe_figures(self, gl) -> tuple:
+        """:meth:`_figures` without ISLs: the delay to the nearest gateway is the shortest slant range
+        in view over c (the one-edge path Dijkstra would find, the same division)."""
+        from orbitcloud.constants import C_M_S
+
+        delay = np.full(self.n_sat, np.inf)
+        if gl.sat.size:
+            np.minimum.at(delay, gl.sat, gl.range_m / C_M_S)
+        reach = np.isfinite(delay)
+        gw_fig = (float(reach.mean()), float(delay[reach].mean()) if reach.any() else None,
+                  float(delay[reach].max()) if reach.any() else None)
+        return 0.0, 0.0, 0.0, gw_fig, None, None
+
+    def _figures(self, net, gw) -> tuple:
+        """The routing figures of one step's network (degrees, gateway reach and delay, pairs, flows)."""
+        n_sat = self.n_sat
+        deg = L.link_degrees(net.isl_a, net.isl_b, n_sat) if net.isl_a.size else np.zeros(n_sat)
+        gw_fig = None
+        if gw is not None:
+            reach = np.isfinite(gw.delay_s)
+            gw_fig = (float(reach.mean()), float(gw.delay_s[reach].mean()) if reach.any() else None,
+                      float(gw.delay_s[reach].max()) if reach.any() else None)
+        rtt = R.rtt_and_paths(net.snapshot, self.src, self.dst).rtt_s if self.src.size else None
+        flow = None
+        if self.f_src.size:
+            routes = R.rtt_and_paths(net.snapshot, self.f_src, self.f_dst)
+            ok = np.isfinite(routes.rtt_s)
+            share = R.max_min_fair(
+                [e if good else np.zeros(0, np.int64) for e, good in zip(net.snapshot.edges_of(routes.paths), ok)],
+                np.where(ok, self.f_demand, 0.0), net.snapshot.edge_capacity_bps,
+            )
+            flow = (share.rate_bps, np.where(ok, share.unmet_bps, self.f_demand),
+                    float(share.utilisation.max()) if share.utilisation.size else 0.0)
+        return float(deg.mean()), float(deg.min()), float(deg.max()), gw_fig, rtt, flow
+
+    def _add(self, fig: tuple) -> None:
+        deg_mean, deg_min, deg_max, gw_fig, rtt, flow = fig
+        self.degree_sum += deg_mean
+        self.degree_min = min(self.degree_min, deg_min)
+        self.degree_max = max(self.degree_max, deg_max)
+        self.routed += 1
+        if gw_fig is not None:
+            reach, d_mean, d_max = gw_fig
+            self.gw_reach_sum += reach
+            if d_mean is not None:
+                self.gw_delay_sum += d_mean
+                self.gw_delay_max = max(self.gw_delay_max, d_max)
+        if rtt is not None:
+            self.rtts.append(rtt)
+        if flow is not None:
+            self.f_rate_sum += flow[0]
+            self.f_unmet_sum += flow[1]
+            self.util_max = max(self.util_max, flow[2])
 
     def finish(self) -> tuple[dict, tuple]:
         """The summary figures of the steps added so far and ``(contacts table, stations)``; call once."""

@@ -324,7 +324,8 @@ class WorkloadController(ControllerActions):
         self.t = t_s
         self.pos = np.stack([x, y, z], axis=1).astype(np.float64)
         self.sun_unit = sun_ecef_m / np.linalg.norm(sun_ecef_m)
-        self._links(k, t_s)
+        if self.needs_routing or self.eo is not None:
+            self._links(k, t_s)
         self._telemetry(k)
         if self.inf is not None and (k % self.replan_every == 0 or self._force_replan):
             self._replan(t_s)
@@ -398,6 +399,28 @@ class WorkloadController(ControllerActions):
 
     # ------------------------------------------------------------------ network and telemetry
 
+    @property
+    def needs_routing(self) -> bool:
+        """Whether some work needs the network routed (paths, gateway reach, ISL components): inference,
+        training, batch fetching over ISLs, EO relay. Batch work on board alone does not."""
+        return bool(self.inf is not None or self._train_jobs() or (self.batch is not None and self.batch.cfg.input == "isl")
+                    or (self.eo is not None and self.eo.p.relay))
+
+    def begin_chunk(self, k0: int, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:  # noqa: D417
+        """The chunk's Earth-fixed positions (n, T), before its steps: ground links for all of them at
+        once (each step's links are what that step alone would give)."""
+        self._chunk_k0 = k0
+        self._gl_at = None
+        if self.needs_routing or self.eo is not None:
+            from orbitcloud.network.simulate import ground_links_by_step
+
+            self._gl_at = ground_links_by_step(self.ns, *(np.asarray(a, dtype=np.float64) for a in (x, y, z)))
+            self._gl_ns = self.ns
+
+    _gl_at = None
+    _gl_ns = None
+    _chunk_k0 = 0
+
     def _links(self, k: int, t_s: float) -> None:
         from scipy.sparse import csgraph
 
@@ -405,9 +428,12 @@ class WorkloadController(ControllerActions):
         from orbitcloud.network.simulate import ground_links_by_step
 
         X, Y, Z = self.pos[:, 0:1], self.pos[:, 1:2], self.pos[:, 2:3]
-        gl = ground_links_by_step(self.ns, X, Y, Z)(0)
+        if self._gl_at is not None and self._gl_ns is self.ns:
+            gl = self._gl_at(k - self._chunk_k0)
+        else:  # the stations changed within the chunk (a new request source)
+            gl = ground_links_by_step(self.ns, X, Y, Z)(0)
         self.gl = gl
-        if k % self.route_every and self.k_routed >= 0:
+        if not self.needs_routing or (k % self.route_every and self.k_routed >= 0):
             return
         net = self.stepper.build(X, Y, Z, 0, t_s, lambda _j: gl)
         snap = net.snapshot
@@ -417,6 +443,8 @@ class WorkloadController(ControllerActions):
         if self.n_gw:
             gw = R.nearest_gateway(snap, np.arange(self.n_gw))
             self.reach = np.isfinite(gw.delay_s)
+            if self.net_feed is not None:
+                self.net_feed(k, net, gw)
         else:  # pragma: no cover - a ground section is required
             self.reach = np.zeros(n, bool)
         if self.inf is not None and self.n_src:
@@ -426,6 +454,10 @@ class WorkloadController(ControllerActions):
             self._refresh_candidates()
 
     k_routed = -1
+    _components = None  # (network, component labels, its ISL ends) of the last EO relay
+    #: ``NetworkSummary.feed`` when the run's network summary may take this layer's routing (see
+    #: ``Simulation``); None otherwise
+    net_feed = None
 
     def _telemetry(self, k: int) -> None:
         """What the ground knows at step k: the truth of ``delay`` steps ago from reachable satellites."""
@@ -558,8 +590,16 @@ class WorkloadController(ControllerActions):
         comp_lab = comp_bps = None
         net = getattr(self, "net", None)
         if net is not None and net.isl_a.size:
-            g = coo_matrix((np.ones(net.isl_a.size), (net.isl_a, net.isl_b)), shape=(self.n, self.n))
-            _, lab = connected_components(g, directed=False)
+            cached = self._components
+            if cached is not None and cached[0] is net:
+                lab = cached[1]
+            elif cached is not None and np.array_equal(cached[2], net.isl_a) and np.array_equal(cached[3], net.isl_b):
+                lab = cached[1]  # the same ISLs as the last network: the same components
+                self._components = (net, lab, net.isl_a, net.isl_b)
+            else:
+                g = coo_matrix((np.ones(net.isl_a.size), (net.isl_a, net.isl_b)), shape=(self.n, self.n))
+                _, lab = connected_components(g, directed=False)
+                self._components = (net, lab, net.isl_a, net.isl_b)
             comp_bps = np.bincount(lab, weights=contact)
             comp_lab = lab[self.eo_sats]
         sats = self.eo_sats

@@ -273,7 +273,7 @@ class BlockRunner:
     def advance(self, k_to: int, on_chunk: Callable[[int], None] | None = None) -> None:
         """Run steps ``[self.k, k_to)`` (``k_to`` at most the run's ``n_steps``)."""
         k_to = min(int(k_to), self.spec.n_steps)
-        steps = 1 if self.ctl is not None else self.spec.chunk_steps(self.n)
+        steps = self.spec.chunk_steps(self.n)
         with np.errstate(invalid="ignore"):
             while self.k < k_to:
                 k0 = self.k
@@ -340,9 +340,6 @@ class BlockRunner:
                      "z_m": np.asarray(z[:, -1], np.float64), "illumination": illum_last, "t_s": float(t_s[-1])}
         avail_t = None
         events = None
-        demand_t = None
-        if ctl is not None:
-            demand_t = ctl.demand(k0, float(t_s[0]), x[:, 0], y[:, 0], z[:, 0], sun_ecef[0])[None, :]
         if rad is not None:
             dose, flux = _dose(rad, x, y, z, ok, t_s, spec, self.sub_orbits)
             events, avail = _advance_faults(self.fault_state, dose, flux, k0)
@@ -354,17 +351,12 @@ class BlockRunner:
             geo = _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s,
                                 (r_km, v_km_s) if use_sgp4 else None, None if use_sgp4 else self.orbits)
             tot = self.bus_tot
-            before = tot.sums["compute"].copy() if ctl is not None else None
             cap_t = self._operator_cap_t(t_s)
-            advance(bus, self.bus_state, tot, geo, spec.step_s, k0, spec.record_every_steps, self.records, avail_t=avail_t,
-                    demand_t=demand_t, cap_t=cap_t, bus_w=self.bus_w)
-            if ctl is not None:
-                cap = bus.p["capacity_j"]
-                soc = np.divide(self.bus_state.e_j, cap, out=np.ones(n), where=cap > 0)
-                limit = None if cap_t is None else cap_t[0]
-                ctl.observe(k0, tot.sums["compute"] - before, soc, self.bus_state.t_k,
-                            None if avail_t is None else avail_t[0], geo.illumination[:, 0], events, limit)
-            self.last["compute_w"] = (tot.sums["compute"] - before) if ctl is not None else None
+            if ctl is None:
+                advance(bus, self.bus_state, tot, geo, spec.step_s, k0, spec.record_every_steps, self.records,
+                        avail_t=avail_t, cap_t=cap_t, bus_w=self.bus_w)
+            else:
+                self._workload_steps(k0, k1, t_s, x, y, z, sun_ecef, geo, avail_t, cap_t, events)
         # beta angle at a coarse cadence (changes by < 0.1 deg per 10 min)
         sel = np.nonzero(np.arange(k0, k1) % self.beta_stride == 0)[0]
         if sel.size:
@@ -382,6 +374,36 @@ class BlockRunner:
                 self.first_in[kind] = h[:, 0] > 0.0
             self.crossings[kind].add(h, inside[kind], None if prev is None else prev[kind], k0, spec.step_s, ok)
         self.prev = {kind: np.where(ok[:, -1], h[:, -1], np.nan) if ok is not None else h[:, -1].copy() for kind, h in hs.items()}
+
+    def _workload_steps(self, k0, k1, t_s, x, y, z, sun_ecef, geo, avail_t, cap_t, events) -> None:
+        """The chunk's steps one by one with the workload layer: the physics that does not depend on
+        the work (positions, sunlight, dose and faults, the bus's inputs) is the chunk's; per step the
+        controller sets the demand, the bus advances one step with it, the controller runs the work."""
+        from orbitcloud.bus.step import step_inputs
+
+        bus, ctl, spec, n = self.bus, self.ctl, self.spec, self.n
+        tot = self.bus_tot
+        p_gen_t, q_env_t, t_arr_t = step_inputs(bus, geo, bool(spec.record_every_steps))
+        cap = bus.p["capacity_j"]
+        ev_step = events["step"] if events is not None and "step" in events else None
+        ctl.begin_chunk(k0, x, y, z)
+        for j in range(k1 - k0):
+            k = k0 + j
+            demand = ctl.demand(k, float(t_s[j]), x[:, j], y[:, j], z[:, j], sun_ecef[j])[None, :]
+            before = tot.sums["compute"].copy()
+            pre = (p_gen_t[j:j + 1], q_env_t[j:j + 1], None if t_arr_t is None else t_arr_t[j:j + 1])
+            advance(bus, self.bus_state, tot, geo.columns(j, j + 1), spec.step_s, k, spec.record_every_steps, self.records,
+                    avail_t=None if avail_t is None else avail_t[j:j + 1], demand_t=demand,
+                    cap_t=None if cap_t is None else cap_t[j:j + 1], bus_w=self.bus_w, pre=pre)
+            soc = np.divide(self.bus_state.e_j, cap, out=np.ones(n), where=cap > 0)
+            step_events = events
+            if ev_step is not None:
+                m = ev_step == k
+                step_events = {key: val[m] for key, val in events.items()}
+            compute_w = tot.sums["compute"] - before
+            ctl.observe(k, compute_w, soc, self.bus_state.t_k, None if avail_t is None else avail_t[j],
+                        geo.illumination[:, j], step_events, None if cap_t is None else cap_t[j])
+            self.last["compute_w"] = compute_w
 
     def result(self) -> BlockResult:
         """The block's reductions over the steps run so far (the run window is the spec's)."""

@@ -65,6 +65,9 @@ class Simulation:
         self._wall0 = time.perf_counter()
         prep = prepare(scenario, opts)
         self._prep = prep
+        from orbitcloud import accel
+
+        accel.set_run_size(len(prep.fleet) * prep.spec.n_steps if _physics else None)
         self.loaded, self.fleet, self.spec = prep.loaded, prep.fleet, prep.spec
         sc = self.loaded.scenario
         self.notes: list[str] = []
@@ -93,6 +96,11 @@ class Simulation:
             from orbitcloud.network.summary import NetworkSummary
 
             self._net = NetworkSummary(self.loaded, self.fleet, self.spec)
+            ctl = self._ctl
+            # the workload layer routes the same network every step: the summary takes its routing
+            if (ctl is not None and ctl.needs_routing and ctl.route_every == 1 and self._net.stride == 1
+                    and len(ctl.ns.stations) >= len(self._net.stations)):
+                ctl.net_feed = self._net.feed
         self.opts = opts
         self.k = 0
         self._actions: list[dict[str, Any]] = []
