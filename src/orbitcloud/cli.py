@@ -23,6 +23,29 @@ app = typer.Typer(
     help="orbitcloud: digital twin and operating layer of an AI data center in orbit.",
 )
 
+def _quiet_help_types() -> None:
+    """Help without type tags where they say nothing: a flag takes no value (typer 0.2x shows
+    ``<bool>`` beside every flag, ``--help`` included) and a named argument needs no ``<str>``."""
+    from typer import core as tc
+
+    def option_type(self, ctx):
+        if getattr(self, "is_flag", False):
+            return None
+        return _option_type(self, ctx)
+
+    def argument_type(self, ctx):
+        return None if self.metavar is not None else _argument_type(self, ctx)
+
+    _option_type, _argument_type = tc.TyperOption.display_type_rich, tc.TyperArgument.display_type_rich
+    if getattr(tc.TyperOption.display_type_rich, "_orbitcloud", False):
+        return
+    option_type._orbitcloud = True
+    tc.TyperOption.display_type_rich = option_type
+    tc.TyperArgument.display_type_rich = argument_type
+
+
+_quiet_help_types()
+
 #: A run still going after this long gets a progress bar on a terminal [s] (none with --json).
 PROGRESS_AFTER_S = 1.5
 _FLAG = dict(metavar="")  # boolean flags take no value: show none in --help
@@ -223,6 +246,31 @@ def net(
     Console().print(table)
     if len(summary["pairs"]) > 50:
         Console().print(f"... {len(summary['pairs']) - 50:,} more pairs (use --json or --out)")
+
+
+@app.command()
+def explain(
+    key: Optional[str] = typer.Argument(None, metavar="KEY", help="A summary key (soc_min, shells[].bus.soc_min, eclipses, ...) or part of one."),
+    all_keys: bool = typer.Option(False, "--all", help="List every key of the run summary.", **_FLAG),
+) -> None:
+    """What a figure of the run summary means, and its unit (the keys of --json and summary.json)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from orbitcloud.results.keys import explanations, lookup
+
+    if all_keys:
+        rows = [(k, *v) for k, v in explanations().items()]
+    elif key is None:
+        raise OrbitcloudError("explain: give a KEY (e.g. orbitcloud explain soc_min) or --all")
+    else:
+        rows = lookup(key)
+    table = Table(show_header=True, title_justify="left")
+    for col in ("key", "unit", "meaning"):
+        table.add_column(col, overflow="fold", style="bold" if col == "key" else None)
+    for k, unit, meaning in rows:
+        table.add_row(k, unit or "-", meaning)
+    Console().print(table)
 
 
 def _register_size() -> None:
