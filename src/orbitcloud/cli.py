@@ -186,19 +186,24 @@ def _run_one(scenario: str, opts, show_progress: bool) -> dict:
 
 
 @app.command()
-def scenarios() -> None:
-    """List the built-in scenarios with satellite counts."""
+def scenarios(
+    show: Optional[str] = typer.Option(None, "--show", metavar="NAME", help="Print the YAML of a built-in scenario, to start your own from (orbitcloud scenarios --show three-body-12 > my.yaml)."),
+) -> None:
+    """List the built-in scenarios with satellite counts, or print one."""
+    from orbitcloud.scenario import builtin_names, builtin_text, load_scenario
+    from orbitcloud.scenario.schema import TLEShell
+
+    if show is not None:
+        sys.stdout.write(builtin_text(show))
+        return
     from rich.console import Console
     from rich.table import Table
 
-    from orbitcloud.scenario import builtin_names, load_scenario
-    from orbitcloud.scenario.schema import TLEShell
-
-    table = Table(title="built-in scenarios", title_justify="left")
-    table.add_column("name", style="bold")
+    table = Table(title="built-in scenarios (orbitcloud scenarios --show NAME prints one)", title_justify="left")
+    table.add_column("name", style="bold", overflow="fold")
     table.add_column("satellites", justify="right")
     table.add_column("shells", justify="right")
-    table.add_column("description")
+    table.add_column("description", overflow="fold")
     for name in builtin_names():
         sc = load_scenario(name).scenario
         count = sum(s.count for s in sc.constellation if not isinstance(s, TLEShell))

@@ -357,7 +357,8 @@ def _workload_pngs(run: RunDir, rd: ReportData, out_dir: Path, stem: str, writte
         ax.set_ylabel("fraction ≤ x")
         ax.set_ylim(0, 1.01)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # nothing served yet: no curves to name
+            ax.legend(fontsize=8)
         ax.set_title(f"Inference latency CDFs ({int(served.sum()):,} served)", fontsize=10)
         _save(fig, out_dir, stem, "latency", written)
     if wt is None or not wt.num_rows:
