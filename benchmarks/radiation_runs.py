@@ -30,7 +30,7 @@ def main() -> None:
             f"{name} {duration} at {step}: {wall:.1f} s wall; dose {r['dose_rate_rad_per_yr_mean']:.0f} rad/yr "
             f"(max {r['dose_rad_max']:.0f} rad); availability {r['availability']:.4f}; events {r['events']}; "
             f"devices lost {r['devices_lost']}, spares used {r['spares_used']}/{r['spares_total']}; "
-            f"first loss after {r['first_device_loss_s'] / 86400 if r['first_device_loss_s'] else float('nan'):.0f} d"
+            f"first failure after {r['first_device_failure_s'] / 86400 if r['first_device_failure_s'] else float('nan'):.0f} d"
         )
 
 

@@ -210,8 +210,8 @@ def _print_radiation(console, s: dict) -> None:
         rate = r.get("events_per_device_year") or {}
         t.add_row("faults per device-year", f"uecc {num(rate.get('uecc'), 3)}, sdc {num(rate.get('sdc'), 3)}, sefi {num(rate.get('sefi'), 3)}")
         t.add_row("accelerator availability", pct(r["availability"], 2))
-        t.add_row("devices failed", f"{r['events'].get('tid_fail', 0) + r['events'].get('permanent', 0):,} (first after "
-                  f"{seconds(r['first_device_loss_s'])})" if r.get("first_device_loss_s") is not None else "0")
+        t.add_row("devices failed", f"{r['devices_failed']:,} (first after {seconds(r['first_device_failure_s'])})"
+                  if r.get("first_device_failure_s") is not None else "0")
         t.add_row("spares switched in", f"{r['spares_used']:,} of {r['spares_total']:,} carried")
         t.add_row("devices lost for good", f"{r['devices_lost']:,} (failed with no spare left)")
         console.print(t)

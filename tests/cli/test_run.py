@@ -115,7 +115,7 @@ def _t(text: str) -> dt.datetime:
 def test_out_eclipses_csv(results):
     out_dir, _, printed = results
     raw = (out_dir / "eclipses.csv").read_text("ascii")
-    assert raw.splitlines()[0] == "satellite,penumbra_start,umbra_start,umbra_end,penumbra_end"
+    assert raw.splitlines()[0] == "satellite,penumbra_start,umbra_start,umbra_end,penumbra_end,kind"
     rows = list(csv.DictReader(raw.splitlines()))
     assert len(rows) == printed["eclipses"] > 0
     start = dt.datetime(2026, 3, 20)
@@ -132,6 +132,7 @@ def test_out_eclipses_csv(results):
         assert present == sorted(present) and len(set(present)) == len(present), f"not increasing: {row}"
         assert all(start <= t <= end for t in present), row
         ps, us, ue, pe = times
+        assert row["kind"] == ("umbral" if us or ue else row["kind"]) and row["kind"] in ("umbral", "partial", "graze"), row
         # umbra is empty only for a penumbral eclipse (both ends empty) or where the run cut it off
         if ps and not us:
             assert not ue, f"umbra end without umbra start inside a full penumbra: {row}"
@@ -219,3 +220,44 @@ def test_version(capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert out.strip() == f"orbitcloud {__version__}"
+
+
+def test_penumbral_only_passes_are_not_eclipses():
+    """At 70 deg on 2026-03-26 some satellites of a 100-plane shell only graze the penumbra (the Sun's
+    centre never goes behind the limb: illumination stays above 0.5). Those passes are rows of the
+    eclipse table marked "penumbral only", counted in ``penumbral_only_passes`` and not in
+    ``eclipses``; so a satellite has eclipses exactly when it has a longest eclipse."""
+    import numpy as np
+
+    import orbitcloud
+
+    sc = {"name": "graze", "epoch": "2026-03-26T00:00:00Z", "duration": "1d", "step": "30s",
+          "constellation": [{"kind": "walker", "mean_motion_rev_per_day": 15.05, "inclination_deg": 70,
+                             "planes": 100, "sats_per_plane": 1, "phasing": 7}]}
+    r = orbitcloud.run(sc)
+    shell = r.summary["shells"][0]
+    assert shell["penumbral_only_passes"] > 0
+    sats = r.satellites().to_pydict()
+    n_ecl = np.asarray(sats["eclipses"])
+    longest = np.asarray(sats["longest_eclipse_s"])
+    assert np.array_equal(n_ecl > 0, longest > 0)
+    assert int(n_ecl.sum()) == shell["eclipses"] == r.summary["eclipses"]
+    ecl = r.table("eclipses").to_pydict()
+    assert len(ecl["satellite"]) == shell["eclipses"] + shell["penumbral_only_passes"]
+    kinds = ecl["kind"]
+    assert set(kinds) <= {"umbral", "partial", "graze"}
+    assert kinds.count("graze") == shell["penumbral_only_passes"]
+    for i, kind in enumerate(kinds):
+        has_umbra = ecl["umbra_start"][i] is not None or ecl["umbra_end"][i] is not None
+        assert has_umbra == (kind == "umbral"), i
+        if kind == "graze":
+            # brief: a shallow crossing of the penumbra band (~9 s deep at normal incidence for 500 km),
+            # far shorter than the ~35-min eclipse
+            dur_s = (ecl["penumbra_end"][i] - ecl["penumbra_start"][i]).total_seconds()
+            assert 0 < dur_s < 600, ecl["satellite"][i]
+    # each satellite's eclipses are its umbral and partial rows
+    per_sat = np.bincount([s for s, k in zip(ecl["satellite"], kinds) if k != "graze"], minlength=n_ecl.size)
+    assert np.array_equal(per_sat, n_ecl)
+    details = r.events("eclipse").to_pydict()["detail"]
+    assert details.count("penumbral only (not an eclipse)") == kinds.count("graze")
+    assert details.count("partial: no umbra") == kinds.count("partial")

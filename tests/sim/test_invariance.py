@@ -47,7 +47,7 @@ constellation:
 """
 N_SAT = 30 + 8
 FIELDS = ("illum_sum", "n_valid", "longest_dark_s", "dark_s", "umbra_s", "n_eclipses", "beta_min_rad", "beta_max_rad")
-EVENT_KEYS = ("sat", "pen_start", "umb_start", "umb_end", "pen_end")
+EVENT_KEYS = ("sat", "pen_start", "umb_start", "umb_end", "pen_end", "central")
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +154,7 @@ def test_eclipse_times_60s_match_1s(fleet):
         # the same events are open (cut by the window), penumbral-only or complete in both runs
         assert np.array_equal(np.isfinite(a), np.isfinite(b)), key
         assert np.array_equal(np.isnan(a), np.isnan(b)), key
+        assert np.array_equal(coarse["central"], fine["central"])
         ok = np.isfinite(a)
         assert ok.sum() >= N_SAT // 2, key
         worst[key] = float(np.abs(a[ok] - b[ok]).max())

@@ -130,6 +130,15 @@ def test_cli_writes_fault_log_and_summary(tmp_path, capsys):
     assert shell["events_per_device_year"]["uecc"] == pytest.approx(shell["events"]["uecc"] / shell["device_years"], rel=1e-5)
     sats = pq.read_table(out_dir / "satellites.parquet")
     assert {"dose_rad", "accelerator_availability", "spares_used", "devices_lost"} <= set(sats.column_names)
+    # Every device failure either takes a spare or loses the device for good; the permanent-failure
+    # rate above (0.01 per device-hour) makes about 23 of them in the day.
+    failed = kinds.count("tid_fail") + kinds.count("permanent")
+    assert failed == sum(sh["radiation"]["devices_failed"] for sh in summary["shells"]) > 0
+    assert shell["devices_failed"] == shell["spares_used"] + shell["devices_lost"]
+    t_ns = log.column("time").cast("int64").to_numpy()
+    mine = np.isin(kinds, ("tid_fail", "permanent")) & (np.asarray(log.column("satellite").to_pylist()) < 12)
+    epoch_ns = np.datetime64("2026-03-20T00:00:00", "ns").astype(np.int64)
+    assert shell["first_device_failure_s"] == pytest.approx((t_ns[mine].min() - epoch_ns) * 1e-9, abs=1e-3)
     assert main(["run", str(path), "--no-radiation", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["radiation"] is None
 

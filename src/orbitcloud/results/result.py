@@ -114,7 +114,12 @@ class Result:
         if kind == "eclipse" and "eclipses" in self._builders:
             e = self.table("eclipses")
             umbra = pc.cast(pc.divide(pc.subtract(e["umbra_end"].cast(pa.int64()), e["umbra_start"].cast(pa.int64())), 1000), pa.int64())
-            detail = pc.if_else(pc.is_null(umbra), "penumbral only", pc.binary_join_element_wise("umbra ", pc.cast(umbra, pa.string()), " s", ""))
+            cut = pc.or_(pc.is_valid(e["umbra_start"]), pc.is_valid(e["umbra_end"]))  # umbra cut by the window
+            no_umbra = pc.if_else(cut, "umbra cut by the run's window", "no umbra")
+            if "kind" in e.column_names:
+                no_umbra = pc.if_else(pc.equal(e["kind"], "graze"), "penumbral only (not an eclipse)",
+                                      pc.if_else(pc.equal(e["kind"], "partial"), "partial: no umbra", no_umbra))
+            detail = pc.if_else(pc.is_null(umbra), no_umbra, pc.binary_join_element_wise("umbra ", pc.cast(umbra, pa.string()), " s", ""))
             yield pa.table({"time": e["penumbra_start"], "end": e["penumbra_end"], "satellite": e["satellite"],
                             "kind": pa.array(["eclipse"] * e.num_rows, pa.string()), "detail": detail})
         elif kind == "fault" and "faults" in self._builders:

@@ -4,7 +4,7 @@ Layout version 1 (``docs/results.md``):
 
 ``summary.json``      the run summary (the object ``orbitcloud run --json`` prints)
 ``eclipses.csv``      one row per eclipse per satellite:
-                      ``satellite,penumbra_start,umbra_start,umbra_end,penumbra_end`` (ISO 8601 UTC, ms)
+                      ``satellite,penumbra_start,umbra_start,umbra_end,penumbra_end,kind`` (ISO 8601 UTC, ms)
 ``satellites.parquet`` one row per satellite: index, name, shell, elements, per-satellite figures
 ``scenario.yaml``     the scenario text as read
 ``timeseries.parquet`` (with ``--record``) bus state per satellite every record interval
@@ -77,17 +77,26 @@ def _ms_timestamps(start_ns: int, t_s):
     return pa.array(ms, type=pa.timestamp("ms", tz="UTC"), mask=bad)
 
 
+#: ``kind`` of an eclipse-table row: the pass reaches the umbra; the Sun's centre goes behind the limb
+#: (illumination below 0.5, counted as an eclipse) without reaching the umbra; or the pass only grazes
+#: the penumbra (illumination stays above 0.5, not counted as an eclipse: ``penumbral_only_passes``).
+ECLIPSE_KINDS = ("umbral", "partial", "graze")
+
+
 def eclipses_table(start_ns: int, events: dict[str, np.ndarray]):
-    """One row per eclipse per satellite: satellite, penumbra/umbra start and end (UTC, ms; null where
-    the eclipse has no umbra or lies outside the run)."""
+    """One row per penumbra pass per satellite: satellite, penumbra/umbra start and end (UTC, ms; null
+    where the pass has no umbra or lies outside the run) and its ``kind`` (:data:`ECLIPSE_KINDS`)."""
     import pyarrow as pa
 
+    umbral = np.isfinite(events["umb_start"]) | np.isfinite(events["umb_end"])
+    code = np.where(umbral, 0, np.where(events["central"], 1, 2))
     return pa.table({
         "satellite": pa.array(events["sat"], type=pa.int64()),
         "penumbra_start": _ms_timestamps(start_ns, events["pen_start"]),
         "umbra_start": _ms_timestamps(start_ns, events["umb_start"]),
         "umbra_end": _ms_timestamps(start_ns, events["umb_end"]),
         "penumbra_end": _ms_timestamps(start_ns, events["pen_end"]),
+        "kind": pa.array(np.asarray(ECLIPSE_KINDS, dtype=object)[code], type=pa.string()),
     })
 
 

@@ -101,7 +101,7 @@ class BlockResult:
     n_eclipses: np.ndarray  # eclipses touching the run: intervals with illumination < 0.5
     beta_min_rad: np.ndarray
     beta_max_rad: np.ndarray
-    events: dict[str, np.ndarray] | None = None  # sat, pen_start, umb_start, umb_end, pen_end [s]
+    events: dict[str, np.ndarray] | None = None  # sat, pen_start, umb_start, umb_end, pen_end [s], central
     n_penumbral_only: np.ndarray | None = None  # penumbra passes that never went below 0.5
     bus: BusTotals | None = None
     records: dict[str, np.ndarray] | None = None  # bus time series (see orbitcloud.bus.step)
@@ -560,13 +560,17 @@ def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_i
     if spec.want_events:
         umb_first = np.full(p_sat.size, np.nan)
         umb_last = np.full(p_sat.size, np.nan)
+        span = t_last + 4.0 * spec.step_s + 2.0
+        lo = -spec.step_s - 1.0
+
+        def key(s, t):
+            return s * span + (np.clip(t, lo, t_last + 2.0 * spec.step_s) - lo)
+
+        # the penumbra pass each below-half interval lies in: passes without one are grazes
+        central = np.zeros(p_sat.size, bool)
+        if h_sat.size and p_sat.size:
+            central[np.clip(np.searchsorted(key(p_sat, p_start), key(h_sat, h_start), side="right") - 1, 0, p_sat.size - 1)] = True
         if u_sat.size and p_sat.size:
-            span = t_last + 4.0 * spec.step_s + 2.0
-            lo = -spec.step_s - 1.0
-
-            def key(s, t):
-                return s * span + (np.clip(t, lo, t_last + 2.0 * spec.step_s) - lo)
-
             owner = np.searchsorted(key(p_sat, p_start), key(u_sat, u_start), side="right") - 1
             owner = np.clip(owner, 0, p_sat.size - 1)
             umb_first[:] = np.inf
@@ -583,6 +587,7 @@ def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_i
             "umb_start": umb_first,
             "umb_end": umb_last,
             "pen_end": p_end,
+            "central": central,
         }
     return BlockResult(
         start=sl.start,
