@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numba
-import numpy as np
 
 from orbitcloud.bus.thermal import FIRST_ITERS, NEWTON_ITERS, T_SPACE4
 

@@ -981,7 +981,6 @@ def size_data_center(inp: SizeInputs) -> dict[str, Any]:
     energy_capex_usd = array_usd + battery_usd + radiator_usd + energy_launch_usd + extra_usd
     life_h = life_yr * HOURS_PER_YEAR
     e_it_kwh = p_it_w * life_h / 1e3
-    e_load_kwh = tot("p_load") * life_h / 1e3
     space_usd_kwh_it = energy_cost_usd_per_kwh(energy_capex_usd, p_it_w, life_yr)
     space_usd_kwh_load = energy_cost_usd_per_kwh(energy_capex_usd, tot("p_load"), life_yr)
     ground_usd_kwh = elec * pue

@@ -108,7 +108,7 @@ def cluster_lattice_m(count: int, radius_m: float, spacing_m: tuple[float, float
     ni = int(np.floor(radius_m / dx))
     nj = int(np.floor(radius_m / dy))
     if (2 * ni + 1) * (2 * nj + 1) > 50_000_000:
-        raise ValueError(f"radius_m/spacing_m gives more than 5e7 lattice points; use a coarser spacing")
+        raise ValueError("radius_m/spacing_m gives more than 5e7 lattice points; use a coarser spacing")
     i, j = np.meshgrid(np.arange(-ni, ni + 1), np.arange(-nj, nj + 1), indexing="ij")
     x = (i * dx).ravel()
     y = (j * dy).ravel()

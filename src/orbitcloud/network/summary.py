@@ -83,7 +83,7 @@ class NetworkSummary:
             self.k = k1
 
     def _chunk(self, k0: int, t_s, x, y, z) -> None:
-        ns, n_sat, stations = self.ns, self.n_sat, self.stations
+        ns, stations = self.ns, self.stations
         self.contacts.append(self.tracker.add(x, y, z))
         gsl_at = ground_links_by_step(ns, x, y, z)
         for j in range(x.shape[1]):

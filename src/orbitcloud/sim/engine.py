@@ -295,7 +295,7 @@ class BlockRunner:
         return out
 
     def _chunk(self, k0: int, k1: int) -> None:
-        spec, n, bus, rad, ctl = self.spec, self.n, self.bus, self.rad, self.ctl
+        spec, bus, rad, ctl = self.spec, self.bus, self.rad, self.ctl
         use_sgp4 = self.use_sgp4
         t_s = np.arange(k0, k1, dtype=np.float64) * spec.step_s
         jd, fr = jd_split_offset(spec.jd0, spec.fr0, t_s)
