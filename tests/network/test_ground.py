@@ -564,3 +564,20 @@ def test_rate_sharing_per_station_and_unlimited():
         G.StationLimits.uniform(3, max_tracked=0)
     with pytest.raises(OrbitcloudError, match="terminal must be one of rf, optical"):
         G.StationLimits.uniform(3, terminal="laser")
+
+
+def test_ground_re_exports_its_parts():
+    """``orbitcloud.network.ground`` is split by idea (stations, visibility, contacts); every name
+    of its ``__all__`` (and the names other modules read from it) is the object of the part."""
+    from orbitcloud.network import contacts, stations, visibility
+
+    parts = (stations, visibility, contacts)
+    for name in G.__all__:
+        owner = [m for m in parts if name in m.__all__]
+        assert owner or name in ("StationLimits", "Links", "assign_links", "GroundSegment", "ground_from_config"), name
+        if owner:
+            assert getattr(G, name) is getattr(owner[0], name), name
+    assert sorted(sum((m.__all__ for m in parts), [])) == sorted(n for n in G.__all__ if not any(
+        n == k for k in ("StationLimits", "Links", "assign_links", "GroundSegment", "ground_from_config")))
+    for name in ("KD_POINTS", "KD_BAND_M", "DENSE_BLOCK_PAIRS", "MASK_BLOCK", "AUTO_DENSE_PAIRS", "_mask_kernel"):
+        assert getattr(G, name) is getattr(visibility, name), name

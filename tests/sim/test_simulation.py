@@ -200,3 +200,19 @@ def test_scenario_as_mapping_and_text():
     assert _strip(a.summary) | {"source": None} == _strip(b.summary) | {"source": None} == _strip(c.summary) | {"source": None}
     assert (a.summary["source"], b.summary["source"]) == ("<text>", "<mapping>")
     assert np.isfinite(c.summary["sunlit_fraction"])
+
+
+@pytest.mark.parametrize("propagator", ["sgp4", "fast"])
+def test_network_summary_from_the_runs_positions_equals_its_own(monkeypatch, propagator):
+    """With one block in this process the network summary takes the block's positions instead of
+    propagating the fleet again; the figures are the bits of its own propagation."""
+    from orbitcloud.network.summary import NetworkSummary
+
+    opts = dict(duration="4h", propagator=propagator)
+    fed = oc.run("three-body-12", **opts).summary
+    taken = []
+    monkeypatch.setattr(NetworkSummary, "take", lambda self, *a: taken.append(a[0]))
+    own = oc.run("three-body-12", **opts).summary
+    assert taken and taken[0] == 0, "the block hands its positions over from the first chunk"
+    assert fed["network"] is not None and fed["network"]["contacts"] > 0
+    assert _strip(fed) == _strip(own)

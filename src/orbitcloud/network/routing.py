@@ -44,13 +44,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from scipy.sparse import csgraph, csr_array
 
 from orbitcloud.constants import C_M_S
 from orbitcloud.errors import OrbitcloudError
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_array
 
 __all__ = [
     "RoutingError",
@@ -242,6 +244,8 @@ class Snapshot:
             # downlinks (odd GSL edges) end at the station's downlink copy
             col[2 * n_isl + 1 :: 2] += n_st
             row = edge_src
+        from scipy.sparse import csr_array
+
         graph = csr_array((edge_delay_s, (row, col)), shape=(n_node, n_node))
         if graph.nnz != edge_src.size:  # coo -> csr summed duplicate (row, col) entries
             _raise_duplicate(n_isl, edge_src, edge_dst, n_pub)
@@ -422,6 +426,8 @@ def rtt_and_paths(snapshot: Snapshot, src_stations, dst_stations) -> Routes:
     one_way_s = np.empty(n)
     hops = np.full(n, -1, np.int64)
     pieces = []
+    from scipy.sparse import csgraph  # scipy.sparse is imported only by runs that route (~0.15 s)
+
     per_call = max(1, _DIJKSTRA_ELEMENTS // n_node)  # bounds the (sources, n_node) dist/pred arrays
     for c0 in range(0, sources.size, per_call):
         sel = np.flatnonzero((r >= c0) & (r < c0 + per_call))
@@ -545,6 +551,8 @@ def nearest_gateway(snapshot: Snapshot, gateways=None) -> Gateways:
         gw = np.unique(_indices("gateways", gateways, snapshot.n_st, "station"))
     if gw.size == 0:
         return Gateways(np.full(n_sat, np.inf), np.full(n_sat, -1, np.int64), np.full(n_sat, -1, np.int64))
+    from scipy.sparse import csgraph
+
     dist, pred, origin = csgraph.dijkstra(
         snapshot.graph, directed=True, indices=n_sat + gw, return_predecessors=True, min_only=True
     )
@@ -569,6 +577,8 @@ def shortest_path_tree(snapshot: Snapshot, source: int) -> tuple[np.ndarray, np.
     if isinstance(source, bool) or not isinstance(source, (int, np.integer)) or not 0 <= source < n_sat + n_st:
         raise RoutingError(f"source = {source!r} is not a node id in [0, {n_sat + n_st}) (satellites, then stations)")
     s = int(source)
+    from scipy.sparse import csgraph
+
     dist, pred = csgraph.dijkstra(snapshot.graph, directed=True, indices=s, return_predecessors=True)
     if not snapshot.relay_via_ground and n_st:
         keep = np.concatenate([np.arange(n_sat), n_sat + n_st + np.arange(n_st)])
@@ -644,6 +654,8 @@ def max_min_fair(paths, demands_bps, capacity_bps, *, rtol: float = 1e-12) -> Fa
     else:
         idx = np.empty(0, np.int64)
     indptr = np.concatenate([[0], np.cumsum(lengths)])
+    from scipy.sparse import csr_array
+
     inc = csr_array((np.ones(idx.size), idx, indptr), shape=(n_f, n_e))
     inc.sum_duplicates()
     inc_t = inc.T.tocsr()

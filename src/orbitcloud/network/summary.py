@@ -73,6 +73,18 @@ class NetworkSummary:
         if k % self.stride == 0:
             self._fed[k] = self._figures(net, gw)
 
+    def take(self, k0: int, t_s, x, y, z) -> None:
+        """Add the steps ``[k0, k0 + T)`` from positions already propagated for the whole fleet
+        (``x, y, z`` (n_sat, T) Earth-fixed [m], as :class:`FleetPositions` gives them); ignored unless
+        ``k0`` is the next step. The steps go in chunks of ``CHUNK_STEPS`` as :meth:`advance`'s own."""
+        if k0 != self.k or x.shape[0] != self.n_sat:
+            return
+        for j0 in range(0, x.shape[1], CHUNK_STEPS):
+            j1 = min(x.shape[1], j0 + CHUNK_STEPS)
+            part = (np.ascontiguousarray(v[:, j0:j1], dtype=np.float64) for v in (x, y, z))
+            self._chunk(k0 + j0, t_s[j0:j1], *part)
+            self.k = k0 + j1
+
     def advance(self, k_to: int) -> None:
         """Add the steps ``[k, k_to)``."""
         k_to = min(int(k_to), self.spec.n_steps)

@@ -44,22 +44,44 @@ Sources: King et al. 2013, IEEE TGRS 51(7) 3826 (cloud fraction); Giuffrida et a
 70 % threshold, 92 % accuracy, 1 % false positives); Devaraj et al. 2017, SSC17-VII-02 (Dove
 downlink); GLOBE (NOAA NGDC, Hastings & Dunbar 1999) via global-land-mask (land/sea); the sensor and
 filter presets in ``catalog/eo_sensors.yaml`` cite theirs. Details: ``docs/earth_observation.md``.
+
+Layout: the Earth data (cloud climatology, land mask) are :mod:`orbitcloud.ops.eo_earth_data`; the
+sensor and onboard-filter parameters and the per-frame draws :mod:`orbitcloud.ops.eo_sensor`; the
+per-satellite byte ledgers :mod:`orbitcloud.ops.eo_ledger`. This module holds the model that advances
+frames, storage and downlink step by step (:class:`EOModel`) and re-exports the names of the first two.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from orbitcloud.constants import WGS84_F, WGS84_MU_M3_S2
-from orbitcloud.errors import OrbitcloudError
-from orbitcloud.ops.faults import uniform_hash
-from orbitcloud.scenario.eo_schema import SECTION, EarthObservation
+from orbitcloud.ops.eo_earth_data import (  # re-exported
+    CloudTable,
+    LandMask,
+    cloud_table,
+    land_mask,
+)
+from orbitcloud.ops.eo_ledger import (
+    _count,
+    _first_at_or_after,
+    _group_cumsum,
+    _sum,
+    _weighted_quantile,
+)
+from orbitcloud.ops.eo_sensor import (  # re-exported
+    STREAM_CLASSIFY,  # noqa: F401
+    STREAM_CLOUD,  # noqa: F401
+    EOError,
+    EOParams,
+    eo_params,
+    frame_draws,
+    per_class_rates,
+)
 
 __all__ = [
     "EOError",
@@ -78,224 +100,6 @@ __all__ = [
 #: IUGG mean Earth radius [m] (Moritz 2000, Geodetic Reference System 1980): the ground-track radius.
 R_MEAN_M = 6_371_008.8
 _E2 = WGS84_F * (2.0 - WGS84_F)  # first eccentricity squared (WGS-84)
-#: ``uniform_hash`` streams (device slot 0); the fault model uses streams 1..9.
-STREAM_CLOUD = 101
-STREAM_CLASSIFY = 102
-_DEVICE = 0
-
-
-class EOError(OrbitcloudError, ValueError):
-    """Bad input to the Earth-observation model."""
-
-
-# --------------------------------------------------------------------------------------------------
-# data: cloud climatology and land mask
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class CloudTable:
-    """Cloud fraction per latitude band over land and ocean (``catalog/cloud_climatology.yaml``)."""
-
-    edges_rad: np.ndarray  # (n_bands + 1,) band edges, south to north [rad]
-    p_land: np.ndarray  # (n_bands,)
-    p_ocean: np.ndarray  # (n_bands,)
-    land_fraction: np.ndarray  # (n_bands,) area fraction of land in each band
-    source: str
-
-    def band(self, lat_rad: np.ndarray) -> np.ndarray:
-        """Band index of geodetic latitudes [rad] (the poles fall in the end bands)."""
-        idx = np.searchsorted(self.edges_rad, np.asarray(lat_rad, dtype=np.float64), side="right") - 1
-        return np.clip(idx, 0, self.p_land.size - 1)
-
-    def probability(self, lat_rad: np.ndarray, land: np.ndarray) -> np.ndarray:
-        """Probability that a frame at latitude ``lat_rad`` [rad] over land (True) / ocean is cloudy."""
-        b = self.band(lat_rad)
-        return np.where(np.asarray(land, dtype=bool), self.p_land[b], self.p_ocean[b])
-
-
-@functools.lru_cache(maxsize=None)
-def cloud_table() -> CloudTable:
-    import yaml
-
-    text = resources.files("orbitcloud.catalog").joinpath("cloud_climatology.yaml").read_text("utf-8")
-    d = yaml.safe_load(text)["cloud_climatology"]
-    edges = np.radians(np.asarray(d["band_edges_deg"], dtype=np.float64))
-    out = CloudTable(edges, np.asarray(d["land"], dtype=np.float64), np.asarray(d["ocean"], dtype=np.float64),
-                     np.asarray(d["land_fraction"], dtype=np.float64), str(d["source"]))
-    n = edges.size - 1
-    if not (out.p_land.size == out.p_ocean.size == out.land_fraction.size == n) or not d.get("source"):
-        raise RuntimeError("catalog cloud_climatology.yaml: band arrays do not match the edges")  # packaging bug
-    return out
-
-
-@dataclasses.dataclass(frozen=True)
-class LandMask:
-    """Boolean land grid, rows north to south, columns west to east from -180 deg."""
-
-    grid: np.ndarray  # (rows, cols) bool
-    resolution_deg: float
-    source: str
-
-    def is_land(self, lat_rad: np.ndarray, lon_rad: np.ndarray) -> np.ndarray:
-        """Land (True) at geodetic latitudes / longitudes [rad] (nearest cell; vectorised)."""
-        rows, cols = self.grid.shape
-        inv = 1.0 / self.resolution_deg
-        i = np.floor((90.0 - np.degrees(lat_rad)) * inv).astype(np.int64)
-        j = np.floor((np.degrees(lon_rad) + 180.0) * inv).astype(np.int64)
-        np.clip(i, 0, rows - 1, out=i)
-        j %= cols
-        return self.grid[i, j]
-
-
-@functools.lru_cache(maxsize=None)
-def land_mask() -> LandMask:
-    import base64
-    import zlib
-
-    import yaml
-
-    text = resources.files("orbitcloud.catalog").joinpath("land_mask.yaml").read_text("utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    d = yaml.load(text, Loader=loader)["land_mask"]
-    rows, cols = int(d["rows"]), int(d["cols"])
-    raw = zlib.decompress(base64.b64decode("".join(d["data"].split()), validate=True))
-    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))[: rows * cols]
-    return LandMask(bits.reshape(rows, cols).astype(bool), float(d["resolution_deg"]), str(d["source"]))
-
-
-# --------------------------------------------------------------------------------------------------
-# parameters
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class EOParams:
-    """Resolved Earth-observation parameters, SI (see :func:`eo_params`)."""
-
-    sensor: str
-    swath_m: float
-    frame_length_m: float
-    gsd_m: float
-    bands: float
-    bits_per_sample: int
-    pixels_per_frame: float
-    frame_size_b: int  # raw bytes per frame
-    storage_b: int  # per satellite
-    targets_land: bool
-    min_sun_elevation_rad: float
-    filter_kind: str  # "none", "cloud" or "semantic"
-    cloud_threshold: float
-    p_discard_clear: float
-    p_keep_cloudy: float
-    product_ratio: float  # stored / raw bytes of a frame the filter keeps
-    product_size_b: int
-    ops_per_frame: float  # [OP]
-    precision: str
-    filter_power_w: float
-    relay: bool
-    shells: tuple[str, ...] | None = None
-
-    @property
-    def raw_bits_per_m(self) -> float:
-        """Raw data per metre of ground track [bit/m] (times the ground speed: the raw rate)."""
-        return self.frame_size_b * 8.0 / self.frame_length_m
-
-
-def per_class_rates(accuracy: float, false_positive: float, eval_cloudy_fraction: float) -> tuple[float, float]:
-    """``(P(discard | clear), P(keep | cloudy))`` from published accuracy and false positives.
-
-    ``false_positive`` and ``1 - accuracy - false_positive`` (false negatives) are fractions of all
-    evaluated frames ("positive" = cloudy = discard); ``eval_cloudy_fraction`` is the cloudy share pi
-    of that set: P(discard | clear) = FP / (1 - pi), P(keep | cloudy) = FN / pi.
-    """
-    pi = float(eval_cloudy_fraction)
-    fn = 1.0 - float(accuracy) - float(false_positive)
-    if fn < -1e-12:
-        raise EOError(f"{SECTION}.filter: accuracy {accuracy:g} + false_positive {false_positive:g} exceeds 1")
-    p_dc, p_kc = float(false_positive) / (1.0 - pi), max(fn, 0.0) / pi
-    if p_dc > 1.0 or p_kc > 1.0:
-        raise EOError(
-            f"{SECTION}.filter: accuracy {accuracy:g}, false_positive {false_positive:g} and eval_cloudy_fraction "
-            f"{pi:g} give per-class rates {p_dc:.3g} / {p_kc:.3g} above 1; expected a consistent evaluation set"
-        )
-    return p_dc, p_kc
-
-
-def eo_params(spec: EarthObservation) -> EOParams:
-    """Resolve the scenario section (with its sensor and filter presets) into :class:`EOParams`."""
-    s = spec.sensor_spec()
-    f = spec.filter_spec()
-    swath_m, length_m, gsd_m = s["swath_km"] * 1e3, s["frame_length_km"] * 1e3, float(s["gsd_m"])
-    bands, bits = float(s["bands"]), int(s["bits_per_sample"])
-    for key, value in (("swath_km", s["swath_km"]), ("frame_length_km", s["frame_length_km"]), ("gsd_m", gsd_m),
-                       ("bands", bands), ("bits_per_sample", bits)):
-        if not value > 0:
-            raise EOError(f"{SECTION}.{key}: must be positive, got {value!r}")
-    if s["storage_gb"] < 0:
-        raise EOError(f"{SECTION}.storage_gb: must be >= 0, got {s['storage_gb']!r}")
-    if gsd_m > min(swath_m, length_m):
-        raise EOError(f"{SECTION}.gsd_m: {gsd_m:g} m is larger than the frame ({swath_m:g} m x {length_m:g} m)")
-    pixels = (swath_m / gsd_m) * (length_m / gsd_m)
-    frame_b = int(math.ceil(pixels * bands * bits / 8.0))
-    kind = f.get("kind", "none")
-    p_dc = p_kc = 0.0
-    ratio = 1.0
-    ops_per_frame = 0.0
-    if kind != "none":
-        needed = ("accuracy", "false_positive", "eval_cloudy_fraction", "ops_per_pixel")
-        missing = [k for k in needed if f.get(k) is None]
-        if missing:
-            raise EOError(f"{SECTION}.filter: {', '.join(missing)} missing (give a preset or the keys)")
-        p_dc, p_kc = per_class_rates(f["accuracy"], f["false_positive"], f["eval_cloudy_fraction"])
-        ops_per_frame = float(f["ops_per_pixel"]) * pixels
-    if kind == "semantic":
-        if f.get("product_ratio") is not None:
-            ratio = float(f["product_ratio"])
-        elif f.get("product_bits_per_pixel") is not None:
-            ratio = float(f["product_bits_per_pixel"]) / (bands * bits)
-        else:
-            raise EOError(f"{SECTION}.filter: a semantic filter needs product_bits_per_pixel or product_ratio")
-        if not 0.0 < ratio <= 1.0:
-            raise EOError(
-                f"{SECTION}.filter.product_bits_per_pixel: {f['product_bits_per_pixel']:g} bits per pixel is more than "
-                f"the raw {bands * bits:g}; expected a product smaller than the frame"
-            )
-    product_b = frame_b if ratio == 1.0 else max(1, int(math.ceil(frame_b * ratio)))
-    return EOParams(
-        sensor=spec.sensor, swath_m=swath_m, frame_length_m=length_m, gsd_m=gsd_m, bands=bands, bits_per_sample=bits,
-        pixels_per_frame=pixels, frame_size_b=frame_b, storage_b=int(round(float(s["storage_gb"]) * 1e9)),
-        targets_land=s.get("targets", "all") == "land",
-        min_sun_elevation_rad=math.radians(float(s.get("min_sun_elevation_deg", 0.0))),
-        filter_kind=kind, cloud_threshold=float(f.get("cloud_threshold") or 0.7), p_discard_clear=p_dc,
-        p_keep_cloudy=p_kc, product_ratio=ratio, product_size_b=product_b, ops_per_frame=ops_per_frame,
-        precision=str(f.get("precision") or "int8"), filter_power_w=float(f.get("power_w") or 0.0),
-        relay=bool(spec.relay), shells=None if spec.shells is None else tuple(spec.shells),
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# the model
-# --------------------------------------------------------------------------------------------------
-
-
-def frame_draws(params: EOParams, seed: int, sat: np.ndarray, frame_no: np.ndarray, lat_rad: np.ndarray,
-                land: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-frame random outcomes: ``(cloudy, discard)`` boolean arrays.
-
-    ``cloudy``: the frame's cloud cover is at or above the threshold, with the climatological
-    probability of its latitude band over land / ocean; ``discard``: the onboard classifier calls it
-    cloudy (``P(discard | clear)``, ``1 - P(keep | cloudy)``; all False without a filter). A pure
-    function of (seed, global satellite index ``sat``, frame number): chunk- and block-invariant.
-    """
-    sat = np.asarray(sat, dtype=np.int64)
-    frame_no = np.asarray(frame_no, dtype=np.int64)
-    p_cloud = cloud_table().probability(lat_rad, land)
-    cloudy = uniform_hash(seed, sat, _DEVICE, STREAM_CLOUD, frame_no) < p_cloud
-    if params.filter_kind == "none":
-        return cloudy, np.zeros_like(cloudy)
-    u2 = uniform_hash(seed, sat, _DEVICE, STREAM_CLASSIFY, frame_no)
-    return cloudy, np.where(cloudy, u2 >= params.p_keep_cloudy, u2 < params.p_discard_clear)
 
 
 def _vec(name: str, value: Any, m: int) -> np.ndarray:
@@ -303,58 +107,6 @@ def _vec(name: str, value: Any, m: int) -> np.ndarray:
     if arr.shape != (m,):
         raise EOError(f"{name} must have shape ({m},) (one value per imaging satellite), got {arr.shape}")
     return arr
-
-
-def _first_at_or_after(ev_row: np.ndarray, ev_val: np.ndarray, q_row: np.ndarray, q_val: np.ndarray) -> np.ndarray:
-    """For each query, the index of the first event of the same row with value >= the query's (-1: none).
-
-    Events must be sorted by (row, value); vectorised with one lexsort of events and queries together.
-    """
-    n_e, n_q = ev_row.size, q_row.size
-    if n_q == 0:
-        return np.zeros(0, dtype=np.int64)
-    rows = np.concatenate((q_row, ev_row))
-    vals = np.concatenate((q_val, ev_val))
-    kind = np.concatenate((np.zeros(n_q, dtype=np.int8), np.ones(n_e, dtype=np.int8)))  # queries first on ties
-    order = np.lexsort((kind, vals, rows))
-    is_ev = order >= n_q
-    pos = np.where(is_ev, order - n_q, n_e)
-    nxt = np.minimum.accumulate(pos[::-1])[::-1]
-    res = np.empty(n_q, dtype=np.int64)
-    res[order[~is_ev]] = nxt[~is_ev]
-    ok = res < n_e
-    ok[ok] = ev_row[res[ok]] == q_row[ok]
-    res[~ok] = -1
-    return res
-
-
-def _group_cumsum(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Cumulative sum of ``values`` within runs of equal ``rows`` (rows sorted)."""
-    c = np.cumsum(values)
-    if rows.size == 0:
-        return c
-    start = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    base = np.repeat(c[start] - values[start], np.diff(np.r_[start, rows.size]))
-    return c - base
-
-
-def _count(rows: np.ndarray, flag: np.ndarray, m: int) -> np.ndarray:
-    """Per-satellite count of True ``flag`` (int64, (m,))."""
-    return np.bincount(rows[flag], minlength=m).astype(np.int64)
-
-
-def _sum(rows: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
-    """Per-satellite sum of int64 ``values`` (exact)."""
-    out = np.zeros(m, dtype=np.int64)
-    np.add.at(out, rows, values)
-    return out
-
-
-def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
-    order = np.argsort(x, kind="stable")
-    cw = np.cumsum(w[order])
-    i = int(np.searchsorted(cw, q * cw[-1], side="left"))
-    return float(x[order][min(i, x.size - 1)])
 
 
 class EOModel:

@@ -31,23 +31,58 @@ stream, counter), hashed with SplitMix64 in NumPy ``uint64`` arithmetic. The m-t
 process sits at a fixed clock value ``theta_m = theta_{m-1} + E_m / lambda_max`` and is accepted with a
 fixed uniform (thinning), so event times, the spare allocation and the availability are the same
 whatever the time chunking and however the satellites are cut into blocks or processes. Step k of the
-run covers ``[k step_s, (k+1) step_s)``; event times are ``(k + f) step_s`` like the crossing times of
-``orbitcloud.sim.engine``.
+
+Code: this module holds the generator (:func:`advance_faults`) and re-exports the parts it uses:
+:mod:`~orbitcloud.ops.fault_model` (the models, the catalog, overrides),
+:mod:`~orbitcloud.ops.counter_rng` (:func:`uniform_hash`), :mod:`~orbitcloud.ops.fault_events` (event
+kinds, the event log and its canonical order) and :mod:`~orbitcloud.ops.fault_state`
+(:class:`FaultState`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import math
-from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from orbitcloud.errors import OrbitcloudError
+from orbitcloud.ops.counter_rng import uniform_hash  # re-exported
+from orbitcloud.ops.fault_events import (  # re-exported
+    KIND_CODES,
+    KINDS,
+    PERMANENT,
+    SDC,  # noqa: F401
+    SEFI,  # noqa: F401
+    SINGLE_EVENT_KINDS,
+    SPARE_IN,
+    TID_DEGRADE,
+    TID_FAIL,
+    UECC,  # noqa: F401
+    _empty_events,
+    concat_events,
+    sort_events,
+)
+from orbitcloud.ops.fault_model import (  # re-exported
+    HOUR_S,  # noqa: F401
+    DoseEffect,
+    FaultModel,
+    FaultModelError,
+    PermanentModel,
+    TidModel,
+    fault_catalog,
+    resolve_faults,
+)
+from orbitcloud.ops.fault_state import (  # re-exported
+    _NONE,
+    _STREAM_ACCEPT,
+    _STREAM_CANDIDATE,
+    DEAD,
+    FAILED,
+    REBOOT,
+    STATUS_NAMES,  # noqa: F401
+    UP,
+    WAIT,
+    FaultState,
+)
 
 __all__ = [
     "KINDS",
@@ -67,502 +102,9 @@ __all__ = [
     "uniform_hash",
 ]
 
-#: Event kinds, in code order (``events["kind"]`` holds the code).
-KINDS = ("uecc", "sdc", "sefi", "tid_degrade", "tid_fail", "permanent", "spare_in")
-KIND_CODES = {name: code for code, name in enumerate(KINDS)}
-UECC, SDC, SEFI, TID_DEGRADE, TID_FAIL, PERMANENT, SPARE_IN = range(len(KINDS))
-#: The single-event (Poisson) processes of a device, in the order of their codes 0..2.
-SINGLE_EVENT_KINDS = ("uecc", "sdc", "sefi")
-
-#: Device slot status codes (``FaultState.status``).
-UP, REBOOT, WAIT, DEAD, FAILED = 0, 1, 2, 3, 4  # FAILED only exists inside advance_faults
-STATUS_NAMES = ("up", "rebooting", "waiting_for_spare", "lost", "failed")
-
-HOUR_S = 3600.0
-_NONE = np.iinfo(np.int64).max  # "no item in this chunk" step index
-
-# hash streams
-_STREAM_CANDIDATE = (1, 2, 3)  # uecc, sdc, sefi: exponential gaps between candidate events
-_STREAM_ACCEPT = (4, 5, 6)  # uecc, sdc, sefi: thinning uniforms
-_STREAM_LIFE = 7  # baseline permanent-failure lifetime (counter = device generation)
-_STREAM_TID_1, _STREAM_TID_2 = 8, 9  # Box-Muller pair for the TID threshold spread (counter = generation)
-
-
-class FaultModelError(OrbitcloudError, ValueError):
-    """A fault model, its override or the input of the generator is invalid."""
-
-
-# --------------------------------------------------------------------------------------------------
-# the model
-# --------------------------------------------------------------------------------------------------
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class DoseEffect(_Model):
-    """One single-event process of a device (events per rad(Si), or a cross-section per proton/cm^2)."""
-
-    per_rad: float | None = Field(default=None, ge=0.0, description="mean events per rad(Si) per device")
-    per_rad_low: float | None = Field(default=None, ge=0.0, description="published range, low end")
-    per_rad_high: float | None = Field(default=None, ge=0.0, description="published range, high end")
-    cross_section_cm2: float | None = Field(default=None, ge=0.0, description="events per proton/cm^2 per device")
-    recovery_s: float = Field(default=0.0, ge=0.0, description="device downtime after each event [s]")
-    degraded_factor: float = Field(default=1.0, ge=0.0, description="rate multiplier past tid.degrade_rad")
-
-    @model_validator(mode="after")
-    def _check(self) -> "DoseEffect":
-        if self.cross_section_cm2 is not None and self.per_rad:
-            raise ValueError(
-                f"give per_rad ({self.per_rad:g}) or cross_section_cm2 ({self.cross_section_cm2:g}), not both "
-                "(set per_rad: 0 to use the cross-section)"
-            )
-        lo, hi = self.per_rad_low, self.per_rad_high
-        if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"per_rad_low {lo:g} must not exceed per_rad_high {hi:g}")
-        if self.per_rad and self.cross_section_cm2 is None:
-            if (lo is not None and self.per_rad < lo) or (hi is not None and self.per_rad > hi):
-                raise ValueError(
-                    f"per_rad {self.per_rad:g} lies outside per_rad_low..per_rad_high "
-                    f"({lo if lo is not None else '-'}..{hi if hi is not None else '-'}); widen the range too"
-                )
-        return self
-
-    @property
-    def clock(self) -> str:
-        """``"dose"``, ``"fluence"`` or ``"off"``."""
-        if self.cross_section_cm2 is not None:
-            return "fluence" if self.cross_section_cm2 > 0.0 else "off"
-        return "dose" if self.per_rad else "off"
-
-    @property
-    def rate_per_clock(self) -> float:
-        """Events per rad (dose clock) or per proton/cm^2 (fluence clock); 0 when off."""
-        if self.cross_section_cm2 is not None:
-            return float(self.cross_section_cm2)
-        return float(self.per_rad or 0.0)
-
-
-class TidModel(_Model):
-    """Total-ionising-dose thresholds of a device."""
-
-    degrade_rad: float | None = Field(default=None, gt=0.0, description="dose where rates are multiplied")
-    fail_rad: float | None = Field(default=None, gt=0.0, description="dose where the device is lost")
-    spread_ln: float = Field(default=0.0, ge=0.0, le=3.0, description="log-normal sigma of per-device thresholds")
-    spare_dose_factor: float = Field(default=1.0, ge=0.0, le=1.0, description="dose fraction a stored spare receives")
-
-    @model_validator(mode="after")
-    def _check(self) -> "TidModel":
-        if self.degrade_rad is not None and self.fail_rad is not None and self.degrade_rad >= self.fail_rad:
-            raise ValueError(f"degrade_rad {self.degrade_rad:g} must be below fail_rad {self.fail_rad:g}")
-        return self
-
-
-class PermanentModel(_Model):
-    """Baseline permanent device loss, in the time since the device was powered."""
-
-    per_device_hour: float | None = Field(default=None, ge=0.0, description="constant hazard [1/h]")
-    weibull_scale_hour: float | None = Field(default=None, gt=0.0, description="Weibull scale [h]")
-    weibull_shape: float = Field(default=1.0, gt=0.0, le=20.0, description="Weibull shape (1: exponential)")
-
-    @model_validator(mode="after")
-    def _check(self) -> "PermanentModel":
-        if self.per_device_hour is not None and self.weibull_scale_hour is not None:
-            raise ValueError("give per_device_hour or weibull_scale_hour, not both")
-        if self.per_device_hour is not None and self.weibull_shape != 1.0:
-            raise ValueError(
-                f"weibull_shape {self.weibull_shape:g} needs weibull_scale_hour (per_device_hour is the exponential case)"
-            )
-        return self
-
-    @property
-    def scale_s(self) -> float:
-        """Weibull scale [s] (``inf``: no baseline failures)."""
-        if self.weibull_scale_hour is not None:
-            return self.weibull_scale_hour * HOUR_S
-        if self.per_device_hour:
-            return HOUR_S / self.per_device_hour
-        return math.inf
-
-
-class FaultModel(_Model):
-    """The fault model of one accelerator type (see ``docs/faults.md``)."""
-
-    label: str = ""
-    source: str = ""
-    assumptions: str = ""
-    uecc: DoseEffect = DoseEffect()
-    sdc: DoseEffect = DoseEffect()
-    sefi: DoseEffect = DoseEffect()
-    tid: TidModel = TidModel()
-    permanent: PermanentModel = PermanentModel()
-
-
-@functools.lru_cache(maxsize=None)
-def _catalog() -> dict[str, Any]:
-    import yaml
-
-    text = resources.files("orbitcloud.catalog").joinpath("faults.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
-    for key, value in data.items():
-        if not isinstance(value, dict) or not value.get("source"):
-            raise RuntimeError(f"catalog faults.yaml: entry {key!r} has no source")  # packaging bug
-    return data
-
-
-def fault_catalog() -> dict[str, Any]:
-    """``catalog/faults.yaml`` as a mapping of accelerator name to entry (do not modify it)."""
-    return _catalog()
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _explain(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "model"
-        msg = err["msg"].removeprefix("Value error, ")
-        got = err.get("input")
-        shown = "" if isinstance(got, dict) or err["type"].startswith("value_error") else f" (got {got!r})"
-        parts.append(f"{loc}: {msg}{shown}")
-    return "; ".join(parts)
-
-
-_RATE_PAIR = (("cross_section_cm2", ("per_rad",)), ("per_rad", ("cross_section_cm2",)))
-_LIFE_PAIR = (("weibull_scale_hour", ("per_device_hour",)), ("per_device_hour", ("weibull_scale_hour", "weibull_shape")))
-
-
-def resolve_faults(accelerator: str, override: dict[str, Any] | None = None) -> FaultModel:
-    """The catalog fault model of ``accelerator`` with ``override`` merged in (nested keys one by one).
-
-    Alternatives replace each other: an override that gives ``cross_section_cm2`` (``per_rad``) of a
-    process drops the catalog's ``per_rad`` (``cross_section_cm2``); one that gives
-    ``weibull_scale_hour`` (``per_device_hour``) drops the catalog's ``per_device_hour``
-    (``weibull_scale_hour`` and ``weibull_shape``).
-
-    Raises :class:`FaultModelError` naming the known accelerators, or the bad key and value.
-    """
-    data = _catalog()
-    if accelerator not in data:
-        raise FaultModelError(f"no fault model for accelerator {accelerator!r}; known: {', '.join(sorted(data))}")
-    if override is not None and not isinstance(override, dict):
-        raise FaultModelError(f"fault override for {accelerator} must be a mapping, got {type(override).__name__}")
-    merged = _merge(data[accelerator], override or {})
-    # alternatives replace each other: an override naming one drops the catalog's other
-    for key, pairs in (("uecc", _RATE_PAIR), ("sdc", _RATE_PAIR), ("sefi", _RATE_PAIR), ("permanent", _LIFE_PAIR)):
-        over = (override or {}).get(key)
-        if isinstance(over, dict) and isinstance(merged.get(key), dict):
-            for given, dropped in pairs:
-                if given in over and not any(d in over for d in dropped):
-                    merged[key] = {k: v for k, v in merged[key].items() if k not in dropped}
-    try:
-        return FaultModel.model_validate(merged)
-    except ValidationError as exc:
-        raise FaultModelError(f"fault model for {accelerator}: {_explain(exc)}") from None
-
-
-# --------------------------------------------------------------------------------------------------
-# counter-based random numbers
-# --------------------------------------------------------------------------------------------------
-
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_KEYS = tuple(np.uint64(c) for c in (0x9E3779B97F4A7C15, 0xD1B54A32D192ED03, 0x8CB92BA72F3D8DD7, 0xF1357AEA2E62A9C5))
-_S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
-
-
-def _mix64(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser (Steele, Lea & Flood 2014), a bijection of uint64 (wrapping arithmetic)."""
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
-
-
-def _seed_word(seed: int) -> int:
-    """The seed reduced to 64 bits and mixed once (pure Python integers)."""
-    z = (int(seed) + 0x9E3779B97F4A7C15) % (1 << 64)
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % (1 << 64)
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % (1 << 64)
-    return z ^ (z >> 31)
-
-
-def uniform_hash(seed: int, sat: np.ndarray, device: np.ndarray, stream: int, counter: np.ndarray) -> np.ndarray:
-    """Uniform numbers in (0, 1), a pure function of (seed, satellite, device, stream, counter).
-
-    Each key word is folded in as ``h = mix64((h ^ word) + K_i)``; the top 53 bits of the result give
-    ``(j + 0.5) / 2^53``, never 0 or 1 (so ``-log(u)`` is finite and positive).
-    """
-    sat, device, counter = np.broadcast_arrays(
-        np.atleast_1d(np.asarray(sat, dtype=np.int64)),
-        np.atleast_1d(np.asarray(device, dtype=np.int64)),
-        np.atleast_1d(np.asarray(counter, dtype=np.int64)),
-    )
-    h = np.full(sat.shape, _seed_word(seed), dtype=np.uint64)
-    for word, key in zip((sat, device, np.full(sat.shape, stream, dtype=np.int64), counter), _KEYS):
-        h = _mix64((h ^ word.astype(np.uint64)) + key)
-    return ((h >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
-
-
-# --------------------------------------------------------------------------------------------------
-# state
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Tables:
-    """Model parameters, one row per distinct model (index ``FaultState.model_index``)."""
-
-    rate: np.ndarray  # (M, 3) events per clock unit
-    rate_max: np.ndarray  # (M, 3) rate x max(1, degraded_factor): the candidate rate (thinning)
-    factor: np.ndarray  # (M, 3)
-    clock: np.ndarray  # (M, 3) int: -1 off, 0 dose, 1 fluence
-    recovery_s: np.ndarray  # (M, 3)
-    life_scale_s: np.ndarray  # (M,)
-    life_shape: np.ndarray  # (M,)
-    tid_degrade_rad: np.ndarray  # (M,) inf: none
-    tid_fail_rad: np.ndarray  # (M,)
-    tid_sigma: np.ndarray  # (M,)
-    spare_dose_factor: np.ndarray  # (M,)
-
-    @classmethod
-    def build(cls, models: list[FaultModel]) -> "_Tables":
-        m = len(models)
-        rate, factor, rec = np.zeros((m, 3)), np.ones((m, 3)), np.zeros((m, 3))
-        clock = np.full((m, 3), -1, dtype=np.int64)
-        for i, model in enumerate(models):
-            for q, name in enumerate(SINGLE_EVENT_KINDS):
-                eff: DoseEffect = getattr(model, name)
-                clock[i, q] = {"off": -1, "dose": 0, "fluence": 1}[eff.clock]
-                rate[i, q] = eff.rate_per_clock if clock[i, q] >= 0 else 0.0
-                factor[i, q] = eff.degraded_factor
-                rec[i, q] = eff.recovery_s
-        rate_max = rate * np.maximum(1.0, factor)
-        clock[rate_max <= 0.0] = -1
-
-        def arr(f):
-            return np.array([f(model) for model in models], dtype=np.float64)
-
-        return cls(
-            rate=rate, rate_max=rate_max, factor=factor, clock=clock, recovery_s=rec,
-            life_scale_s=arr(lambda x: x.permanent.scale_s),
-            life_shape=arr(lambda x: x.permanent.weibull_shape),
-            tid_degrade_rad=arr(lambda x: math.inf if x.tid.degrade_rad is None else x.tid.degrade_rad),
-            tid_fail_rad=arr(lambda x: math.inf if x.tid.fail_rad is None else x.tid.fail_rad),
-            tid_sigma=arr(lambda x: x.tid.spread_ln),
-            spare_dose_factor=arr(lambda x: x.tid.spare_dose_factor),
-        )
-
-
-@dataclasses.dataclass(eq=False, repr=False)
-class FaultState:
-    """Fault state of a block of satellites (struct of arrays), advanced in place by :func:`advance_faults`.
-
-    Per satellite (length n): ``sat_index`` (global index, the hash key), ``n_devices`` (nameplate
-    devices), ``spares`` (spares carried), ``spares_left``, ``spare_delay_s``, ``dose_rad`` and
-    ``fluence_cm2`` (cumulative, at the end of the last step advanced), ``n_down`` (devices not working
-    at that time), ``model_index``. Per device slot (length S = sum of n_devices, satellite-major):
-    ``slot_sat`` (local satellite), ``slot_device``, ``generation`` (0: the original device, g: the
-    g-th spare installed in the slot), ``status`` (``UP``, ``REBOOT``, ``WAIT`` for a spare, ``DEAD``),
-    ``t_up_s`` (end of a reboot or spare installation), ``fail_t_s`` (scheduled baseline failure),
-    ``tid_degrade_rad`` / ``tid_fail_rad`` (thresholds of the present device on the satellite dose
-    clock), ``degraded``, ``theta`` (next candidate clock value per process) and ``count`` (its
-    counter), ``seq`` (events emitted by the slot).
-    """
-
-    seed: int
-    step_s: float
-    next_step: int
-    sat_index: np.ndarray
-    n_devices: np.ndarray
-    spares: np.ndarray
-    spares_left: np.ndarray
-    spare_delay_s: np.ndarray
-    dose_rad: np.ndarray
-    fluence_cm2: np.ndarray
-    n_down: np.ndarray
-    model_index: np.ndarray
-    tables: _Tables
-    models: tuple[FaultModel, ...]
-    slot_sat: np.ndarray
-    slot_device: np.ndarray
-    generation: np.ndarray
-    status: np.ndarray
-    t_up_s: np.ndarray
-    fail_t_s: np.ndarray
-    tid_degrade_rad: np.ndarray
-    tid_fail_rad: np.ndarray
-    degraded: np.ndarray
-    theta: np.ndarray
-    count: np.ndarray
-    seq: np.ndarray
-    fail_step: np.ndarray  # scratch: failure step/time of FAILED slots (inside advance_faults)
-    fail_time_s: np.ndarray
-
-    def __repr__(self) -> str:
-        counts = np.bincount(self.status, minlength=len(STATUS_NAMES))
-        shown = ", ".join(f"{name} {int(c)}" for name, c in zip(STATUS_NAMES, counts) if c)
-        return (f"FaultState({self.n_sat} satellites, {self.slot_sat.size} device slots: {shown or 'none'}; "
-                f"next step {self.next_step}, spares left {int(self.spares_left.sum())})")
-
-    @property
-    def n_sat(self) -> int:
-        return int(self.sat_index.size)
-
-    @property
-    def spares_used(self) -> np.ndarray:
-        """Spares taken so far, per satellite."""
-        return self.spares - self.spares_left
-
-    @property
-    def devices_lost(self) -> np.ndarray:
-        """Device slots lost for good (failed with no spare left), per satellite."""
-        return np.bincount(self.slot_sat[self.status == DEAD], minlength=self.n_sat)
-
-    @classmethod
-    def initial(
-        cls,
-        sat_index: np.ndarray,
-        n_devices: np.ndarray,
-        spares: np.ndarray,
-        models: FaultModel | Sequence[FaultModel],
-        seed: int,
-        step_s: float,
-        *,
-        spare_delay_s: float | np.ndarray = 3600.0,
-    ) -> "FaultState":
-        """State at the start of the run (step 0, dose 0, every device new and working).
-
-        ``sat_index``: global satellite indices (the hash key: give each satellite the same index in
-        every block split); ``n_devices``, ``spares``: per satellite (integers >= 0); ``models``: one
-        :class:`FaultModel` for all, or one per satellite; ``seed``: the scenario seed; ``step_s``:
-        step length [s]; ``spare_delay_s``: time from a device loss to its spare working [s].
-        """
-        sat_index = np.atleast_1d(np.asarray(sat_index))
-        n = sat_index.size
-        if sat_index.ndim != 1 or not np.issubdtype(sat_index.dtype, np.integer) or (sat_index < 0).any():
-            raise FaultModelError("sat_index must be a 1-D array of non-negative integers (global satellite indices)")
-        if np.unique(sat_index).size != n:
-            raise FaultModelError("sat_index must not repeat a satellite")
-
-        def counts(x, what):
-            a = np.asarray(x)
-            if a.size == 0 and n == 0:
-                return np.zeros(0, dtype=np.int64)
-            if a.ndim > 1 or a.size not in (1, n):
-                raise FaultModelError(f"{what} must be one integer or one per satellite ({n}), got shape {a.shape}")
-            a = np.broadcast_to(a, (n,))
-            if not np.issubdtype(a.dtype, np.integer) or (a < 0).any():
-                raise FaultModelError(f"{what} must be non-negative integers, one per satellite")
-            return a.astype(np.int64).copy()
-
-        n_dev = counts(n_devices, "n_devices")
-        n_spare = counts(spares, "spares")
-        if not (isinstance(step_s, (int, float, np.floating, np.integer)) and math.isfinite(step_s) and step_s > 0):
-            raise FaultModelError(f"step_s must be a positive number of seconds, got {step_s!r}")
-        delay = np.broadcast_to(np.asarray(spare_delay_s, dtype=np.float64), (n,)).copy()
-        if not np.all(np.isfinite(delay)) or (delay < 0).any():
-            raise FaultModelError("spare_delay_s must be finite and >= 0 s")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise FaultModelError(f"seed must be an integer, got {seed!r}")
-
-        if isinstance(models, FaultModel):
-            model_list, model_index = [models], np.zeros(n, dtype=np.int64)
-        else:
-            models = list(models)
-            if len(models) != n or not all(isinstance(m, FaultModel) for m in models):
-                raise FaultModelError(f"models must be one FaultModel or {n} of them (one per satellite)")
-            model_list, model_index, seen = [], np.empty(n, dtype=np.int64), {}
-            for i, m in enumerate(models):  # equal models share a row of the parameter tables
-                if m not in seen:
-                    seen[m] = len(model_list)
-                    model_list.append(m)
-                model_index[i] = seen[m]
-        tables = _Tables.build(model_list)
-
-        n_slots = int(n_dev.sum())
-        slot_sat = np.repeat(np.arange(n, dtype=np.int64), n_dev)
-        offsets = (np.cumsum(n_dev) - n_dev).astype(np.int64)
-        slot_device = np.arange(n_slots, dtype=np.int64) - np.repeat(offsets, n_dev)
-        state = cls(
-            seed=int(seed), step_s=float(step_s), next_step=0,
-            sat_index=sat_index.astype(np.int64), n_devices=n_dev, spares=n_spare, spares_left=n_spare.copy(),
-            spare_delay_s=delay, dose_rad=np.zeros(n), fluence_cm2=np.zeros(n), n_down=np.zeros(n, dtype=np.int64),
-            model_index=model_index, tables=tables, models=tuple(model_list),
-            slot_sat=slot_sat, slot_device=slot_device, generation=np.zeros(n_slots, dtype=np.int64),
-            status=np.full(n_slots, UP, dtype=np.int8), t_up_s=np.full(n_slots, np.inf),
-            fail_t_s=np.zeros(n_slots), tid_degrade_rad=np.zeros(n_slots), tid_fail_rad=np.zeros(n_slots),
-            degraded=np.zeros(n_slots, dtype=bool), theta=np.full((n_slots, 3), np.inf),
-            count=np.zeros((n_slots, 3), dtype=np.int64), seq=np.zeros(n_slots, dtype=np.int64),
-            fail_step=np.full(n_slots, _NONE, dtype=np.int64), fail_time_s=np.full(n_slots, np.inf),
-        )
-        s = np.arange(n_slots, dtype=np.int64)
-        state._new_device(s, np.zeros(n_slots), np.zeros(n_slots))
-        mi = model_index[slot_sat]
-        for q in range(3):
-            lam_max = tables.rate_max[mi, q]
-            on = tables.clock[mi, q] >= 0
-            e = -np.log(state._u(s, _STREAM_CANDIDATE[q], np.zeros(n_slots, dtype=np.int64)))
-            state.theta[:, q] = np.where(on, e / np.where(on, lam_max, 1.0), np.inf)
-        return state
-
-    # -- helpers ------------------------------------------------------------------------------------
-
-    def _u(self, s: np.ndarray, stream: int, counter: np.ndarray) -> np.ndarray:
-        return uniform_hash(self.seed, self.sat_index[self.slot_sat[s]], self.slot_device[s], stream, counter)
-
-    def _new_device(self, s: np.ndarray, t_install_s: np.ndarray, dose_install_rad: np.ndarray) -> None:
-        """Draw the lifetime and TID thresholds of the device now in slots ``s`` (generation already set)."""
-        if s.size == 0:
-            return
-        tab, mi, gen = self.tables, self.model_index[self.slot_sat[s]], self.generation[s]
-        scale, shape = tab.life_scale_s[mi], tab.life_shape[mi]
-        e = -np.log(self._u(s, _STREAM_LIFE, gen))
-        with np.errstate(invalid="ignore"):
-            life = np.where(np.isfinite(scale), scale * e ** (1.0 / shape), np.inf)
-        self.fail_t_s[s] = t_install_s + life
-        sigma = tab.tid_sigma[mi]
-        u1, u2 = self._u(s, _STREAM_TID_1, gen), self._u(s, _STREAM_TID_2, gen)
-        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
-        mult = np.exp(sigma * z)
-        # a spare stored on board received spare_dose_factor of the satellite dose before installation
-        offset = np.where(gen > 0, (1.0 - tab.spare_dose_factor[mi]) * dose_install_rad, 0.0)
-        self.tid_degrade_rad[s] = tab.tid_degrade_rad[mi] * mult + offset
-        self.tid_fail_rad[s] = tab.tid_fail_rad[mi] * mult + offset
-        self.degraded[s] = False
-
-
 # --------------------------------------------------------------------------------------------------
 # the generator
 # --------------------------------------------------------------------------------------------------
-
-_EVENT_FIELDS = ("sat", "device", "kind", "step", "t_s", "dose_rad", "generation", "seq")
-_EVENT_DTYPES = (np.int64, np.int64, np.int8, np.int64, np.float64, np.float64, np.int64, np.int64)
-
-
-def _empty_events() -> dict[str, np.ndarray]:
-    return {f: np.zeros(0, dtype=d) for f, d in zip(_EVENT_FIELDS, _EVENT_DTYPES)}
-
-
-def sort_events(events: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Events in canonical order: step, time, satellite, device, the slot's event number."""
-    order = np.lexsort((events["seq"], events["device"], events["sat"], events["t_s"], events["step"]))
-    return {k: v[order] for k, v in events.items()}
-
-
-def concat_events(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Events of several chunks or blocks, concatenated and put in canonical order."""
-    if not parts:
-        return _empty_events()
-    return sort_events({f: np.concatenate([p[f] for p in parts]) for f in _EVENT_FIELDS})
 
 
 class _Chunk:

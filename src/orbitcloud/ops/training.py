@@ -38,17 +38,29 @@ Model (equations, assumptions and sources in ``docs/training.md``):
 
 Decisions change a satellite's demand only where a command can reach it (``known['reachable']``);
 elsewhere the satellite keeps doing what it was last told.
+
+Layout: the job's parameters and satellites are set up in :mod:`orbitcloud.ops.training_setup`
+(:class:`TrainingParams`, :func:`training_params`, :func:`job_satellites`, re-exported here); the
+checkpoint/restart accounting is :class:`orbitcloud.ops.training_checkpoint.CheckpointCycle`, a base
+class of :class:`TrainingJob`; this module holds the job's state machine (who trains, progress,
+faults, results).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from typing import Any
 
 import numpy as np
 
 from orbitcloud.errors import OrbitcloudError
+from orbitcloud.ops.training_checkpoint import _EPS_S, CheckpointCycle
+from orbitcloud.ops.training_setup import (  # re-exported
+    PRIOR_DOSE_RAD_PER_YR,
+    YEAR_S,  # noqa: F401
+    TrainingParams,
+    job_satellites,
+    training_params,
+)
 
 __all__ = [
     "TrainingParams",
@@ -64,222 +76,13 @@ __all__ = [
 RUN, PAUSED, RESTART, STALLED, DONE = range(5)
 STATE_NAMES = ("run", "paused", "restart", "stalled", "done")
 
-#: Dose rate used for the prior MTBF [rad(Si)/yr]: Suncatcher's 750 rad in 5 years behind shielding
-#: at 650 km (Google Research blog, 4 Nov 2025; arXiv 2511.19468).
-PRIOR_DOSE_RAD_PER_YR = 150.0
-YEAR_S = 365.25 * 86400.0
 #: Hysteresis of the temperature-margin constraint [K] (assumption).
 TEMP_HYSTERESIS_K = 5.0
 #: Fraction of devices up below which a satellite does not count as healthy (spare selection).
 _AVAIL_OK = 1.0 - 1e-9
 _STREAM_SDC_DETECT = 41  # uniform_hash stream of the SDC detection draws
-_MIN_INTERVAL_S = 1e-3
-_EPS_S = 1e-9
 
 _MEMBER, _SPARE, _RESERVE = 0, 1, 2  # roles; RESERVE: replaced, waits for repair (then SPARE)
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainingParams:
-    """A training job in SI units (built by :func:`training_params`).
-
-    Attributes
-    ----------
-    perf : TrainingPerf
-        Step-time model (accelerator, model, precision, sequence length, global batch, MFU).
-    devices_per_sat : int
-        Accelerators per satellite working on the job.
-    tokens_target : float
-        Tokens to train [tokens].
-    global_batch_tokens : float
-        Tokens per optimiser step [tokens].
-    flops_per_token : float
-        Training FLOPs per token (``6 N + 12 L s d``) [FLOP].
-    peak_ops_per_s : float
-        Dense peak of one device at ``precision`` [FLOP/s].
-    memory_b : float
-        Memory of one device [B].
-    checkpoint_b : float
-        Job state written per checkpoint [B].
-    train_state_b : float
-        Training state held in device memory (checkpoint + bf16 gradients) [B].
-    write_bps : float
-        Checkpoint write rate of one satellite [bit/s].
-    interval_s : float or None
-        Fixed checkpoint interval of compute time [s]; ``inf``: never; ``None``: auto (Daly).
-    mtbf_prior_s : float or None
-        Prior MTBF of the whole job [s] (``None``: from ``device_rate_per_s``).
-    device_rate_per_s : float
-        Prior interruption rate of one device [1/s] (fault model at ``PRIOR_DOSE_RAD_PER_YR``).
-    restart_s, reconfigure_s : float
-        Cost of a restart from a checkpoint, and of a change of members [s].
-    sdc_detection : float
-        Probability that a silent corruption is detected (and rolled back).
-    isl_bps : float or None
-        Override of the ring's ISL capacity [bit/s].
-    soc_pause, soc_resume : float
-        State-of-charge thresholds (hysteresis) of the constraint.
-    temp_pause_k : float
-        Temperature margin below which a satellite is constrained [K].
-    """
-
-    perf: Any
-    model: str
-    accelerator: str
-    precision: str
-    devices_per_sat: int
-    tokens_target: float
-    global_batch_tokens: float
-    flops_per_token: float
-    peak_ops_per_s: float
-    memory_b: float
-    mode: str
-    diloco_h: int
-    topology: str
-    on_constraint: str
-    soc_pause: float
-    soc_resume: float
-    temp_pause_k: float
-    pause_in_eclipse: bool
-    checkpoint_b: float
-    train_state_b: float
-    write_bps: float
-    interval_s: float | None
-    mtbf_prior_s: float | None
-    device_rate_per_s: float
-    restart_s: float
-    reconfigure_s: float
-    sdc_detection: float
-    isl_bps: float | None
-
-
-def _prior_device_rate_per_s(accelerator: str, sdc_detection: float) -> float:
-    """Interruptions per second of one device from ``catalog/faults.yaml`` at the prior dose rate.
-
-    ``(uecc + sefi + p_detect * sdc) [1/rad] * 150 rad/yr + 1 / permanent lifetime``; processes on the
-    fluence clock are left out (they need the proton flux). 0 when the catalog has no model.
-    """
-    from orbitcloud.ops.faults import FaultModelError, resolve_faults
-
-    try:
-        fm = resolve_faults(accelerator)
-    except FaultModelError:
-        return 0.0
-    per_rad = 0.0
-    for name, weight in (("uecc", 1.0), ("sefi", 1.0), ("sdc", sdc_detection)):
-        eff = getattr(fm, name)
-        if eff.clock == "dose":
-            per_rad += weight * eff.rate_per_clock
-    rate = per_rad * PRIOR_DOSE_RAD_PER_YR / YEAR_S
-    scale_s = fm.permanent.scale_s
-    if math.isfinite(scale_s):
-        rate += 1.0 / scale_s
-    return rate
-
-
-def training_params(spec: Any, accelerator: str, devices_per_sat: int,
-                    where: str = "workloads.training") -> TrainingParams:
-    """Resolve a validated :class:`~orbitcloud.scenario.training_schema.Training` into SI parameters.
-
-    Parameters
-    ----------
-    spec : Training
-        The ``workloads.training`` section.
-    accelerator : str
-        Accelerator catalog name of the shell's satellites.
-    devices_per_sat : int
-        Accelerators per satellite.
-    where : str
-        Key path used in error messages.
-
-    Raises
-    ------
-    OrbitcloudError
-        Unknown model, a precision the accelerator does not list, no devices.
-    """
-    from orbitcloud import catalog
-    from orbitcloud.compute.models import llm, train_flops_per_token
-    from orbitcloud.compute.training import TrainingPerf
-
-    if int(devices_per_sat) < 1:
-        raise OrbitcloudError(f"{where}: the satellites of the job carry {devices_per_sat} accelerators; need >= 1")
-    try:
-        model = llm(spec.model)
-    except OrbitcloudError as exc:
-        raise OrbitcloudError(f"{where}.model: {exc}") from None
-    try:
-        entry = catalog.entry("accelerators", accelerator)
-    except KeyError as exc:
-        raise OrbitcloudError(f"{where}: {exc.args[0]}") from None
-    if spec.precision not in entry["ops_per_s"]:
-        raise OrbitcloudError(
-            f"{where}.precision: {spec.precision!r} is not listed for {accelerator}; "
-            f"known: {', '.join(entry['ops_per_s'])}"
-        )
-    kwargs = {} if spec.mfu is None else {"mfu": float(spec.mfu)}
-    try:
-        perf = TrainingPerf(accelerator=accelerator, model=model, precision=spec.precision, seq_len=int(spec.seq_len),
-                            global_batch_tokens=float(spec.global_batch_tokens), **kwargs)
-    except OrbitcloudError as exc:
-        raise OrbitcloudError(f"{where}: {exc}") from None
-    ck = spec.checkpoint
-    if ck.interval == "auto":
-        interval_s = None
-    elif ck.interval == "none":
-        interval_s = math.inf
-    else:
-        interval_s = float(ck.interval)
-    ckpt_b = float(model.params) * float(ck.bytes_per_param)
-    return TrainingParams(
-        perf=perf,
-        model=model.name,
-        accelerator=accelerator,
-        precision=spec.precision,
-        devices_per_sat=int(devices_per_sat),
-        tokens_target=float(spec.tokens),
-        global_batch_tokens=float(spec.global_batch_tokens),
-        flops_per_token=float(train_flops_per_token(model, int(spec.seq_len))),
-        peak_ops_per_s=float(entry["ops_per_s"][spec.precision]),
-        memory_b=float(entry["memory_b"]),
-        mode=spec.mode,
-        diloco_h=int(spec.diloco_h),
-        topology=spec.allreduce,
-        on_constraint=spec.on_constraint,
-        soc_pause=float(spec.soc_pause),
-        soc_resume=float(spec.soc_resume_value),
-        temp_pause_k=float(spec.temp_margin_pause_k),
-        pause_in_eclipse=bool(spec.pause_in_eclipse),
-        checkpoint_b=ckpt_b,
-        train_state_b=ckpt_b + 2.0 * float(model.params),
-        write_bps=float(ck.write_gbps) * 1e9,
-        interval_s=interval_s,
-        mtbf_prior_s=None if ck.mtbf_prior is None else float(ck.mtbf_prior),
-        device_rate_per_s=_prior_device_rate_per_s(accelerator, float(spec.sdc_detection)),
-        restart_s=float(spec.restart_s),
-        reconfigure_s=float(spec.reconfigure_s),
-        sdc_detection=float(spec.sdc_detection),
-        isl_bps=None if spec.isl_gbps is None else float(spec.isl_gbps) * 1e9,
-    )
-
-
-def job_satellites(spec: Any, shell_sats: np.ndarray, shell_name: str = "",
-                   where: str = "workloads.training") -> tuple[np.ndarray, np.ndarray]:
-    """Members (the first ``count`` satellites of the shell, ring order) and spares (the next ``spares``).
-
-    ``shell_sats`` are the global indices of the shell's satellites in shell order. Raises
-    :class:`OrbitcloudError` when the shell has fewer satellites than ``count + spares``.
-    """
-    sats = np.asarray(shell_sats, dtype=np.int64).ravel()
-    count = sats.size - int(spec.spares) if spec.count is None else int(spec.count)
-    need = count + int(spec.spares)
-    name = f"shell {shell_name!r}" if shell_name else "the shell"
-    if count < 1 or need > sats.size:
-        key = "count" if spec.count is not None else "spares"
-        raise OrbitcloudError(
-            f"{where}.{key}: {count} member(s) + {int(spec.spares)} spare(s) = {need} satellites requested "
-            f"but {name} has {sats.size}; expected count + spares <= {sats.size}"
-        )
-    return sats[:count].copy(), sats[count:need].copy()
 
 
 def _json(x: float) -> float | None:
@@ -287,7 +90,7 @@ def _json(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-class TrainingJob:
+class TrainingJob(CheckpointCycle):
     """State of one training job, advanced step by step (see the module docstring and docs/training.md).
 
     Parameters
@@ -400,34 +203,6 @@ class TrainingJob:
         return self._t_done is not None
 
     # -- helpers ------------------------------------------------------------------------------------
-
-    def _delta_s(self, n: int) -> float:
-        """Checkpoint write time with ``n`` members writing their shares in parallel [s]."""
-        return 8.0 * self.params.checkpoint_b / (max(n, 1) * self.params.write_bps)
-
-    def _mtbf_s(self) -> float:
-        p = self.params
-        if p.mtbf_prior_s is not None:
-            prior = p.mtbf_prior_s
-        else:
-            rate = p.device_rate_per_s * self._m0 * p.devices_per_sat
-            prior = 1.0 / rate if rate > 0.0 else math.inf
-        now = self._t if self._t_done is None else min(self._t, self._t_done)
-        elapsed = 0.0 if self._t_start is None else now - self._t_start
-        if not math.isfinite(prior):
-            return elapsed / self.c["interruptions"] if self.c["interruptions"] else math.inf
-        return (elapsed + prior) / (self.c["interruptions"] + 1)
-
-    def _interval(self, n: int) -> float:
-        p = self.params
-        if p.interval_s is not None:
-            return p.interval_s
-        mtbf = self._mtbf_s()
-        if not math.isfinite(mtbf):
-            return math.inf
-        from orbitcloud.compute.training import daly_interval_s
-
-        return max(float(daly_interval_s(self._delta_s(n), mtbf)), _MIN_INTERVAL_S)
 
     def _step_time(self, n: int, link_bps: float, mode: str) -> float:
         key = (n, link_bps, mode)
@@ -698,116 +473,6 @@ class TrainingJob:
         tl["tokens"].append(min(self._steps, self._target_steps) * self.params.global_batch_tokens)
         tl["active"].append(n_up)
         tl["state"].append(state)
-
-    def _pause_step(self, t0: float, t1: float) -> None:
-        dt = t1 - t0
-        if self._pause_ckpt:
-            self._pause_ckpt = False
-            if self._phase_s > 0.0 and self._owed_s <= 0.0:
-                x = min(self._delta_s(self._n_ring), dt)
-                self.s["checkpoint_s"] += x
-                self._commit()
-                dt -= x
-            else:
-                self._steps = self._steps_safe
-                self._phase_s = 0.0
-            self._owed_s = 0.0
-            self._ckpt_left_s = 0.0
-        self.s["paused_s"] += dt
-        self._t = t1
-
-    def _commit(self) -> None:
-        self._steps_safe = self._steps
-        self._phase_s = 0.0
-        self.c["checkpoints"] += 1
-
-    def _interrupt(self, sdc: bool) -> None:
-        """A crash (or a detected corruption) at the current time: roll back and restart."""
-        self.c["interruptions"] += 1
-        self.c["rollbacks_sdc" if sdc else "restarts"] += 1
-        self.s["lost_work_s"] += self._phase_s
-        self._steps = self._steps_safe
-        self._phase_s = 0.0
-        self._ckpt_left_s = 0.0
-        self._owed_s = self.params.restart_s
-
-    def _worker_restart(self, j: int, t: float, up: np.ndarray, step_s: float, sdc: bool) -> None:
-        """DiLoCo: member ``j`` crashed (or detected a corruption) at ``t``: it loses its inner steps since
-        the last outer synchronisation and restarts from the outer weights (held by every worker), out of
-        the job for ``restart_s``; the other workers go on."""
-        self.c["rollbacks_sdc" if sdc else "restarts"] += 1
-        self.c["worker_restarts"] += 1
-        if up[j]:
-            n_up = int(up.sum())
-            lost_steps = min(math.fmod(self._steps, self.params.diloco_h), self._steps) / n_up
-            self._steps -= lost_steps
-            self._steps_safe = min(self._steps_safe, self._steps)
-            if math.isfinite(step_s):
-                self.s["lost_work_s"] += lost_steps * step_s
-        self._down_until[j] = t + self.params.restart_s
-
-    def _run(self, length_s: float, rate: float, stalled: bool, n: int, up_frac: float = 1.0) -> None:
-        """Spend ``length_s`` of wall time: owed restart time, then compute and checkpoint cycles.
-
-        ``up_frac``: fraction of the ring's members computing (DiLoCo workers restarting are not); the
-        compute time is weighted by it and the rest counted as overhead.
-        """
-        s = self.s
-        left = max(float(length_s), 0.0)
-        delta = self._delta_s(n)
-        tau = self._interval(n)
-        while left > _EPS_S and self._t_done is None:
-            if self._owed_s > 0.0:
-                x = min(self._owed_s, left)
-                self._owed_s -= x
-                if self._owed_s < _EPS_S:
-                    self._owed_s = 0.0
-                s["overhead_s"] += x
-            elif stalled:
-                x = left
-                s["stalled_s"] += x
-            elif self._ckpt_left_s > 0.0:
-                x = min(self._ckpt_left_s, left)
-                self._ckpt_left_s -= x
-                s["checkpoint_s"] += x
-                if self._ckpt_left_s < _EPS_S:
-                    self._ckpt_left_s = 0.0
-                    self._commit()
-            else:
-                remaining = self._target_steps - self._steps
-                to_done = remaining / rate
-                if self._phase_s == 0.0 and math.isfinite(tau) and tau + delta < left and tau < to_done:
-                    cycles = min(math.floor(left / (tau + delta)), math.floor(to_done / tau))
-                    if cycles >= 1:  # whole compute+checkpoint cycles at once
-                        x = cycles * (tau + delta)
-                        self._steps += cycles * tau * rate
-                        self._steps_safe = self._steps
-                        s["compute_s"] += cycles * tau * up_frac
-                        s["overhead_s"] += cycles * tau * (1.0 - up_frac)
-                        s["checkpoint_s"] += cycles * delta
-                        self.c["checkpoints"] += cycles
-                        left -= x
-                        self._t += x
-                        continue
-                x_ck = max(tau - self._phase_s, 0.0)
-                x = min(x_ck, left, to_done)
-                self._steps += x * rate
-                self._phase_s += x
-                s["compute_s"] += x * up_frac
-                s["overhead_s"] += x * (1.0 - up_frac)
-                if x >= to_done - _EPS_S and x <= left:
-                    self._steps = self._target_steps
-                    self._t += x
-                    self._t_done = self._t
-                    return
-                if self._phase_s >= tau - _EPS_S:
-                    if delta > 0.0:
-                        self._ckpt_left_s = delta
-                    else:
-                        self._commit()
-            left -= x
-            self._t += x
-        self._t += max(left, 0.0)
 
     # -- results ------------------------------------------------------------------------------------
 

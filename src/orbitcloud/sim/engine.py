@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from orbitcloud.bus.step import BusParams, BusState, BusTotals, Geometry, accumulate_rows, advance
+from orbitcloud.bus.step import BusParams, BusState, BusTotals, accumulate_rows, advance
 from orbitcloud.environment.shadow import beta_angle_rad, penumbra_illumination, shadow_state
 from orbitcloud.ephemeris.frames import gmst_for_times
 from orbitcloud.ephemeris.propagate import (
@@ -37,6 +37,7 @@ from orbitcloud.ephemeris.propagate import (
 )
 from orbitcloud.ephemeris.sun import sun_position_m
 from orbitcloud.fleet import FleetSlice
+from orbitcloud.sim.chunk_inputs import _bus_geometry, _dose
 from orbitcloud.timescale import jd_split_offset
 
 GROUP = 64  # chunks are a multiple of this many steps (cache-friendly blocks)
@@ -238,6 +239,9 @@ class BlockRunner:
         self.down_until_s: np.ndarray | None = None
         # the last step's instantaneous state, for snapshots (position and sunlight at its start)
         self.last: dict[str, np.ndarray] = {}
+        # called with each chunk's Earth-fixed positions (k0, t_s, x, y, z) [m] after its steps, so a
+        # consumer in this process (the network summary) need not propagate them again; not pickled
+        self.position_sink = None
         if bus is not None:
             self.bus_state = BusState.initial(bus)
             self.bus_tot = BusTotals.zeros(n)
@@ -260,6 +264,7 @@ class BlockRunner:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_satrecs"] = None
+        state["position_sink"] = None
         return state
 
     @property
@@ -374,6 +379,8 @@ class BlockRunner:
                 self.first_in[kind] = h[:, 0] > 0.0
             self.crossings[kind].add(h, inside[kind], None if prev is None else prev[kind], k0, spec.step_s, ok)
         self.prev = {kind: np.where(ok[:, -1], h[:, -1], np.nan) if ok is not None else h[:, -1].copy() for kind, h in hs.items()}
+        if self.position_sink is not None:
+            self.position_sink(k0, t_s, x, y, z)
 
     def _workload_steps(self, k0, k1, t_s, x, y, z, sun_ecef, geo, avail_t, cap_t, events) -> None:
         """The chunk's steps one by one with the workload layer: the physics that does not depend on
@@ -435,102 +442,6 @@ def _advance_faults(state, dose, flux, k0):
     from orbitcloud.ops.faults import advance_faults
 
     return advance_faults(state, dose, flux, k0=k0)
-
-
-def _dose(rad: RadiationBlock, x, y, z, ok, t_s, spec: RunSpec, sub_orbits):
-    """Dose [rad(Si)] of each satellite in each step of the chunk, (n, T), and the mean proton flux
-    [cm^-2 s^-1] over each step when a fault model needs it (else None).
-
-    With one sub-sample the rates at the step's sample are held for the step. With K > 1 they are the
-    means of the rates at the K sub-step midpoints t + (m + 1/2) step / K (positions from the fast
-    propagator), so coarse steps still integrate the passes through the South Atlantic Anomaly
-    (``docs/radiation.md``). The K rates are added in a fixed order: chunk-invariant.
-    """
-    grid = rad.grid
-    if rad.subsamples <= 1:
-        rate = np.asarray(grid.dose_rate_rad_s(x, y, z), dtype=np.float64)
-        flux = np.asarray(grid.proton_flux_cm2_s(x, y, z), dtype=np.float64) if rad.need_flux else None
-    else:
-        rate = np.zeros(x.shape)
-        flux = np.zeros(x.shape) if rad.need_flux else None
-        for m in range(rad.subsamples):
-            t_m = t_s + (m + 0.5) / rad.subsamples * spec.step_s
-            jd, fr = jd_split_offset(spec.jd0, spec.fr0, t_m)
-            xm, ym, zm, _ = fast_ecef_m(sub_orbits, t_m, gmst_for_times(jd, fr))
-            rate += grid.dose_rate_rad_s(xm, ym, zm)
-            if flux is not None:
-                flux += grid.proton_flux_cm2_s(xm, ym, zm)
-        rate /= rad.subsamples
-        if flux is not None:
-            flux /= rad.subsamples
-    if getattr(grid, "spec", None) is not None and grid.spec.spe:
-        from orbitcloud.environment.radiation import spe_dose_rate_rad_s, spe_exposure
-
-        # solar particle events: fleet-wide, seeded; exposure at the step's sample
-        rate = rate + spe_dose_rate_rad_s(grid.spec, t_s, rad.seed, spe_exposure(x, y, z))
-    dose = np.nan_to_num(rate * spec.step_s, nan=0.0)
-    if ok is not None:
-        dose[~ok] = 0.0
-    if flux is not None:
-        flux = np.nan_to_num(flux, nan=0.0)
-        if ok is not None:
-            flux[~ok] = 0.0
-    return dose, flux
-
-
-def _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s, sgp4_rv, orbits) -> Geometry:
-    """Illumination, irradiance and cosines for the bus (all in the Earth-fixed frame)."""
-    from orbitcloud.bus.power import irradiance_w_m2
-
-    d_sun = np.sqrt(np.einsum("ij,ij->i", sun_ecef, sun_ecef))
-    s_hat = sun_ecef / d_sun[:, None]
-    illum = lit.astype(np.float64)  # 0 where SGP4 failed (lit excludes those samples)
-    if pen_values is not None:
-        illum[idx] = pen_values
-    if r is None:
-        r = np.sqrt(x * x + y * y + z * z)
-    s_x = s_hat.astype(x.dtype)  # float32 positions (fast mode): cos z to ~1e-7, computed in float32
-    cosz = ((x * s_x[:, 0] + y * s_x[:, 1] + z * s_x[:, 2]) / r).astype(np.float64)
-    inv_r = 1.0 / r
-    if ok is not None:
-        cosz[~ok] = 0.0  # no position: no sunlight, no albedo
-    cos_inc = None
-    codes = bus.pointing
-    if np.any(codes != 0):
-        cos_inc = np.ones_like(cosz)
-        h_dot_s = t_dot_s = None
-        if bus.needs_orbit_normal:
-            if sgp4_rv is not None:
-                h = np.cross(sgp4_rv[0], sgp4_rv[1])
-                h /= np.linalg.norm(h, axis=-1, keepdims=True)
-            else:
-                h = fast_inertial_normal(orbits, t_s)
-            hx = c * h[..., 0] + s * h[..., 1]  # TEME -> Earth-fixed (rotation about z by GMST)
-            hy = c * h[..., 1] - s * h[..., 0]
-            hz = h[..., 2]
-            h_dot_s = hx * s_hat[:, 0] + hy * s_hat[:, 1] + hz * s_hat[:, 2]
-            # t_hat . s_hat = (h_hat x r_hat) . s_hat
-            tx = (hy * z - hz * y) * inv_r
-            ty = (hz * x - hx * z) * inv_r
-            tz = (hx * y - hy * x) * inv_r
-            t_dot_s = tx * s_hat[:, 0] + ty * s_hat[:, 1] + tz * s_hat[:, 2]
-        single = codes == 1
-        if single.any():
-            cos_inc[single] = np.sqrt(np.maximum(1.0 - h_dot_s[single] ** 2, 0.0))
-        nadir = codes == 2
-        if nadir.any():
-            nrm = bus.normal[nadir]
-            val = nrm[:, 0:1] * cosz[nadir]
-            if h_dot_s is not None:
-                val = val + nrm[:, 1:2] * t_dot_s[nadir] + nrm[:, 2:3] * h_dot_s[nadir]
-            cos_inc[nadir] = val
-        fixed = codes == 3
-        if fixed.any():
-            s_teme_hat = sun_teme / np.linalg.norm(sun_teme, axis=1, keepdims=True)
-            cos_inc[fixed] = bus.normal[fixed] @ s_teme_hat.T
-    return Geometry(
-        illumination=illum, irradiance_w_m2=irradiance_w_m2(d_sun), cos_zenith=cosz, cos_incidence=cos_inc, t_s=t_s,
-    )
 
 
 def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_in, last_in) -> BlockResult:

@@ -101,6 +101,9 @@ class Simulation:
             if (ctl is not None and ctl.needs_routing and ctl.route_every == 1 and self._net.stride == 1
                     and len(ctl.ns.stations) >= len(self._net.stations)):
                 ctl.net_feed = self._net.feed
+            # one block in this process: the summary takes its positions instead of propagating again
+            if self._runner is not None and len(self._runner.runners) == 1:
+                self._runner.runners[0].position_sink = self._net.take
         self.opts = opts
         self.k = 0
         self._actions: list[dict[str, Any]] = []
