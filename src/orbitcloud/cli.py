@@ -307,6 +307,10 @@ def report(
         typer.echo(f"{len(written_pngs)} PNG figures written to {path.parent}/: {', '.join(p.name for p in written_pngs)}")
 
 
+from orbitcloud.service.cli import register as _register_service  # noqa: E402
+
+_register_service(app)
+
 export_app = typer.Typer(no_args_is_help=True, help="Export a run for other tools.")
 app.add_typer(export_app, name="export")
 
@@ -326,7 +330,7 @@ def export_czml(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the typer app, turning project errors into one line and exit status 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except OrbitcloudError as exc:
         print(f"orbitcloud: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -342,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    # with standalone_mode=False click answers typer.Exit(code) by returning the code
+    return rc if isinstance(rc, int) and not isinstance(rc, bool) else 0
 
 
 def _exit(code: int) -> None:

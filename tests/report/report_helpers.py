@@ -8,11 +8,11 @@ which recent Chromium enables only with ``--enable-unsafe-swiftshader``.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser")
+from browser_helpers import chromium_path
+
 ARGS = ["--enable-unsafe-swiftshader", "--use-angle=swiftshader", "--ignore-gpu-blocklist", "--disable-dev-shm-usage"]
 
 CHECK_JS = """
@@ -54,15 +54,6 @@ def _chromium_pids() -> set[int]:
             except OSError:
                 pass
     return out
-
-
-def chromium_path() -> str | None:
-    """The system Chromium executable, or None."""
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def load_report(html: Path, shots: Path | None = None, timeout_s: float = 60.0, width: int = 1400) -> dict:
@@ -137,10 +128,9 @@ import base64  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 _FIG = re.compile(r'<script type="application/json" data-plot="(plot-\d+)">(.*?)</script>', re.S)
 _SECTION = re.compile(r'<section id="([a-z]+)">')

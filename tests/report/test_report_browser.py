@@ -7,34 +7,19 @@ Where Chromium or Playwright is missing the test is skipped with the reason, exc
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
-from report_helpers import chromium_path, load_report, write_schema_fixture
+from browser_helpers import require_browser
+from report_helpers import load_report, write_schema_fixture
 
 from orbitcloud.report import build_report
-
-
-def _in_ci() -> bool:
-    return any(os.environ.get(k, "") not in ("", "0", "false", "no") for k in ("CI", "ORBITCLOUD_REQUIRE_SHARED"))
 
 
 @pytest.fixture(scope="session")
 def chromium_ready() -> None:
     """Skip (or fail in CI) before any run directory is made when the browser is missing."""
-    problem = None
-    if chromium_path() is None:
-        problem = "no chromium on PATH (Debian: apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "playwright is not installed (pip install playwright; its browser download is not needed)"
-    if problem:
-        if _in_ci():
-            pytest.fail(f"browser test required in CI: {problem}", pytrace=False)
-        pytest.skip(problem)
+    require_browser()
 
 
 def test_report_renders_in_chromium(chromium_ready, net_run, tmp_path):

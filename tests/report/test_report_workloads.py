@@ -8,7 +8,15 @@ import shutil
 
 import numpy as np
 import pytest
-from report_helpers import N_REQ, arr, figures, find, sections, trace, write_schema_fixture
+from report_helpers import (
+    N_REQ,
+    arr,
+    figures,
+    find,
+    sections,
+    trace,
+    write_schema_fixture,
+)
 
 from orbitcloud.report import build_report
 

@@ -269,6 +269,28 @@ class ControllerActions:
             out.append(row)
         return out
 
+    def stream_totals(self) -> dict[str, np.ndarray]:
+        """Per request stream (index = stream number; 0: the scenario's own requests), over every
+        request so far: ``served``, ``pending``, ``unreachable`` requests and the ``tokens_in`` and
+        ``tokens_out`` of the served ones (for metering: one pass over the requests)."""
+        from orbitcloud.ops.inference import PENDING, SERVED, UNREACHABLE
+
+        n_streams = self._work_count["inference"] + 1
+        if self.inf is None:
+            z = np.zeros(n_streams)
+            return {"served": z, "pending": z, "unreachable": z, "tokens_in": z, "tokens_out": z}
+        p = self.pool
+        st = p.status
+        stream = p.stream[: st.size]
+        served = st == SERVED
+
+        def count(mask, weights=None):
+            return np.bincount(stream[mask], weights=None if weights is None else weights[mask], minlength=n_streams)[:n_streams]
+
+        return {"served": count(served), "pending": count(st == PENDING), "unreachable": count(st == UNREACHABLE),
+                "tokens_in": count(served, p.in_tok[: st.size].astype(np.float64)),
+                "tokens_out": count(served, p.out_tok[: st.size].astype(np.float64))}
+
     def _stream_figures(self, stream: int) -> dict:
         from orbitcloud.ops.inference import PENDING, SERVED, UNREACHABLE
 

@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, Field, Strict, field_validator, model_vali
 from orbitcloud.scenario.base import Num, ScenarioModel, Seconds
 from orbitcloud.scenario.durations import parse_duration_s
 from orbitcloud.scenario.hardware import HardwareField
+from orbitcloud.scenario.service_schema import Service
 from orbitcloud.scenario.workloads import Policies, Workloads
 
 #: Lowest and highest mean altitude accepted for designed shells [km]. Below 160 km an orbit decays
@@ -387,6 +388,7 @@ class Scenario(_Model):
     ground: Ground | None = None
     workloads: Workloads | None = None
     policies: Policies | None = None
+    service: Service | None = None
 
     @field_validator("duration")
     @classmethod

@@ -350,6 +350,15 @@ class Simulation:
 
         return snapshot(self)
 
+    def compute_delivered_j(self) -> np.ndarray:
+        """Per satellite, the compute energy its accelerators have drawn since the start [J] (the
+        bus's delivered compute: what power, heat, faults and the operator allowed); zeros without a
+        bus. Divided by an accelerator's power it is accelerator-seconds at full power."""
+        n = len(self.fleet)
+        if self._bus is None or self._runner is None:
+            return np.zeros(n)
+        return np.concatenate([r.bus_tot.sums["compute"] for r in self._runner.runners]) * self.spec.step_s
+
     # ------------------------------------------------------------------ the end
 
     def finish(self):

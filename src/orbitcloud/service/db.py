@@ -1,0 +1,261 @@
+"""The service's database: tables (SQLAlchemy 2 Core), engines, and the transaction discipline.
+
+One SQL database holds everything the service must not lose (``docs/service.md``, invariants):
+accounts and API keys, the double-entry ledger (``transactions``, ``entries``, its ``ledger_head``),
+quotes, orders and their life-cycle events, usage events, the twin's actions and clock, and the
+idempotency records. The schema is created and upgraded only by Alembic migrations
+(:mod:`orbitcloud.service.migrate`); this module declares the same tables for queries.
+
+Databases: SQLite (a file, WAL journal, ``synchronous=FULL``; writers take ``BEGIN IMMEDIATE`` so
+balance checks and ledger writes are serialised) or PostgreSQL through psycopg 3
+(``postgresql+psycopg://user:pass@host/db``; writers lock the ``ledger_head`` row). Amounts are
+integers of micro-credits (:data:`MICRO` per credit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import (
+    BigInteger, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, create_engine, event,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from orbitcloud.errors import OrbitcloudError
+
+#: Micro-credits per credit: every amount in the database is an integer of these.
+MICRO = 1_000_000
+
+#: The chain's genesis hash (64 hex zeros): the ``prev_hash`` of the first entry.
+GENESIS = "0" * 64
+
+#: Default database of ``orbitcloud serve`` (in the working directory).
+DEFAULT_URL = "sqlite:///orbitcloud-service.db"
+
+metadata = MetaData()
+
+ledger_head = Table(
+    "ledger_head", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),  # customer | system
+    Column("credit_limit_micro", BigInteger, nullable=False, default=0),
+    Column("spend_limit_micro", BigInteger, nullable=True),  # most one order may hold
+    Column("created_at", String(40), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=True),
+    Column("role", String(16), nullable=False),  # admin | operator | customer
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
+)
+
+transactions = Table(
+    "transactions", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(24), nullable=False),  # topup | transfer | hold | capture | release | credit_note
+    Column("order_id", String(40), nullable=True),
+    Column("reason", String(300), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("sim_time", String(40), nullable=True),
+)
+
+entries = Table(
+    "entries", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("txn_id", String(40), ForeignKey("transactions.id"), nullable=False),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("amount_micro", BigInteger, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_entries_account", "account_id", "seq"),
+    Index("ix_entries_txn", "txn_id"),
+)
+
+quotes = Table(
+    "quotes", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("product", String(24), nullable=False),
+    Column("request_json", Text, nullable=False),
+    Column("plan_json", Text, nullable=False),
+    Column("price_micro", BigInteger, nullable=False),
+    Column("hold_micro", BigInteger, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Index("ix_quotes_account", "account_id"),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # creation order (queue order on the twin)
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("product", String(24), nullable=False),
+    Column("request_json", Text, nullable=False),
+    Column("plan_json", Text, nullable=False),
+    Column("quote_id", String(40), nullable=True),
+    Column("price_micro", BigInteger, nullable=False),
+    Column("hold_micro", BigInteger, nullable=False),
+    Column("charged_micro", BigInteger, nullable=False, default=0),
+    Column("credited_micro", BigInteger, nullable=False, default=0),
+    Column("status", String(16), nullable=False),
+    Column("work_id", String(40), nullable=True),
+    Column("metered_json", Text, nullable=False, default="{}"),
+    Column("reason", String(300), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("sim_started", String(40), nullable=True),
+    Column("sim_ended", String(40), nullable=True),
+    Index("ix_orders_account", "account_id", "seq"),
+    Index("ix_orders_status", "status", "seq"),
+)
+
+order_events = Table(
+    "order_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("sim_time", String(40), nullable=True),
+    Column("note", String(300), nullable=True),
+    Index("ix_order_events_order", "order_id"),
+)
+
+usage_events = Table(
+    "usage_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False),
+    Column("account_id", String(40), nullable=False),
+    Column("metric", String(24), nullable=False),  # input_tokens | output_tokens | accelerator_s | bytes | tasks
+    Column("quantity", Float, nullable=False),
+    Column("credits_micro", BigInteger, nullable=False),
+    Column("sim_time", String(40), nullable=True),
+    Column("source", String(16), nullable=False),  # twin | ingest
+    Column("created_at", String(40), nullable=False),
+    Index("ix_usage_account", "account_id", "id"),
+    Index("ix_usage_order", "order_id"),
+)
+
+twin_actions = Table(
+    "twin_actions", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("step", BigInteger, nullable=False),
+    Column("order_id", String(40), nullable=True),
+    Column("action_json", Text, nullable=False),
+)
+
+twin_clock = Table(
+    "twin_clock", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scenario", String(200), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+idempotency = Table(
+    "idempotency", metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("idem_key", String(255), primary_key=True),
+    Column("method", String(8), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("response_json", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+#: Tables whose rows are never updated or deleted (triggers refuse it; see the first migration).
+APPEND_ONLY = ("transactions", "entries", "usage_events", "order_events", "twin_actions")
+
+
+def normalise_url(url: str) -> str:
+    """A database URL as SQLAlchemy takes it: ``postgresql://`` means psycopg 3; a path means SQLite."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return normalise_url(url).startswith("sqlite")
+
+
+class Database:
+    """Engines for one database URL, and the two kinds of transaction (see the module docstring).
+
+    ``write()`` is a transaction that may change money: on SQLite it begins ``IMMEDIATE`` (one writer
+    at a time); on PostgreSQL it runs at READ COMMITTED and the ledger locks its head row.
+    ``read()`` is a transaction that only reads (on SQLite a deferred one, concurrent with writers).
+    """
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        self.url = normalise_url(url)
+        self.sqlite = self.url.startswith("sqlite")
+        try:
+            if self.sqlite:
+                path = self.url.split("///", 1)[1] if "///" in self.url else ""
+                if path in ("", ":memory:"):
+                    raise OrbitcloudError(f"--db {url}: the service needs a database file (an in-memory SQLite database would lose everything)")
+                parent = Path(path).parent
+                if not parent.exists():
+                    raise OrbitcloudError(f"--db {url}: folder {parent} does not exist")
+                self.engine = self._sqlite_engine(immediate=True)
+                self.read_engine = self._sqlite_engine(immediate=False)
+            else:
+                self.engine = create_engine(self.url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+                self.read_engine = self.engine
+        except OrbitcloudError:
+            raise
+        except Exception as exc:  # a bad URL, a missing driver
+            raise OrbitcloudError(f"--db {url}: {type(exc).__name__}: {exc}") from None
+
+    def _sqlite_engine(self, immediate: bool) -> Engine:
+        engine = create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 60.0},
+                               pool_size=16, max_overflow=16)
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, _record):  # noqa: ANN001
+            dbapi_conn.isolation_level = None  # the driver issues no BEGIN of its own; "begin" below does
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # noqa: ANN001
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.read_engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

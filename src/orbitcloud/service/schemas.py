@@ -1,0 +1,316 @@
+"""Request and response bodies of the REST API (pydantic; unknown fields are refused).
+
+Durations are text (``"90s"``, ``"1.5h"``, ``"1d"``) or seconds; amounts of money are credits
+(numbers with at most six decimals: the ledger counts micro-credits).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _duration(v: Any, lo_s: float, hi_s: float) -> float:
+    from orbitcloud.scenario import parse_duration_s
+
+    if isinstance(v, bool):
+        raise ValueError("expected a duration such as '1h' or a number of seconds")
+    try:
+        s = parse_duration_s(v)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+    if not lo_s <= s <= hi_s:
+        raise ValueError(f"{s:g} s is outside {lo_s:g}..{hi_s:g} s")
+    return s
+
+
+Duration = Union[str, float]
+
+
+def _credits(v: float) -> float:
+    if abs(v * 1_000_000 - round(v * 1_000_000)) > 1e-6 * max(1.0, abs(v)):
+        raise ValueError("at most six decimals (the ledger counts micro-credits)")
+    return v
+
+
+# ---------------------------------------------------------------------------------------------- accounts
+
+class AccountCreate(Body):
+    name: str = Field(min_length=1, max_length=200)
+    credit_limit: float = Field(default=0.0, ge=0, le=1e12)
+    spend_limit: float | None = Field(default=None, gt=0, le=1e12)
+
+
+class AccountCreated(BaseModel):
+    id: str
+    name: str
+    api_key: str = Field(description="Shown only in this response; stored as a hash.")
+    key_id: str
+
+
+class Account(BaseModel):
+    id: str
+    name: str
+    kind: str
+    balance: float = Field(description="Credits available: posted entries minus open holds.")
+    held: float = Field(description="Credits held by open orders.")
+    posted: float = Field(description="Credits posted (balance + held).")
+    credit_limit: float
+    spend_limit: float | None
+    created_at: str
+
+
+class AccountList(BaseModel):
+    items: list[Account]
+
+
+class TopUp(Body):
+    credits: float = Field(gt=0, le=1e12)
+    reason: str = Field(default="top-up", max_length=200)
+
+    @field_validator("credits")
+    @classmethod
+    def _c(cls, v: float) -> float:
+        return _credits(v)
+
+
+class Limits(Body):
+    credit_limit: float | None = Field(default=None, ge=0, le=1e12)
+    spend_limit: float | None = Field(default=None, gt=0, le=1e12)
+
+
+class Transfer(Body):
+    from_account: str = Field(min_length=1, max_length=40)
+    to_account: str = Field(min_length=1, max_length=40)
+    credits: float = Field(gt=0, le=1e12)
+    reason: str = Field(default="transfer", max_length=200)
+
+    @field_validator("credits")
+    @classmethod
+    def _c(cls, v: float) -> float:
+        return _credits(v)
+
+
+class Transaction(BaseModel):
+    id: str
+    kind: str
+    credits: float
+    reason: str
+    created_at: str
+    order_id: str | None = None
+
+
+class Statement(BaseModel):
+    account_id: str
+    balance: float
+    items: list[dict[str, Any]] = Field(description="Every movement: seq, txn_id, kind, credits (+ in, - out), reason, order_id, created_at, sim_time.")
+
+
+class KeyCreate(Body):
+    role: Literal["admin", "operator", "customer"] = "operator"
+    account_id: str | None = Field(default=None, max_length=40)
+
+
+class KeyCreated(BaseModel):
+    key_id: str
+    role: str
+    account_id: str | None
+    api_key: str
+
+
+class KeyRevoked(BaseModel):
+    key_id: str
+    revoked_at: str
+
+
+# ---------------------------------------------------------------------------------------------- products
+
+class WorkBody(Body):
+    quote_id: str | None = Field(default=None, max_length=40,
+                                 description="Orders: a valid quote for the same work locks its price (quotes: not allowed).")
+
+class InferenceWork(WorkBody):
+    """LLM inference: a stream of requests from a city (or a place) at a rate, for a duration."""
+
+    product: Literal["inference"]
+    model: str | None = Field(default=None, max_length=80, description="A model of the catalog; default: the scenario's serving model.")
+    city: str | None = Field(default=None, max_length=120, description="A city of the 100-city list or of the scenario's sources.")
+    lat_deg: float | None = Field(default=None, ge=-90, le=90)
+    lon_deg: float | None = Field(default=None, ge=-180, le=360)
+    rate_per_s: float = Field(default=0.5, gt=0, le=1000)
+    in_tokens: int = Field(default=512, ge=1, le=200_000)
+    out_tokens: int = Field(default=128, ge=1, le=200_000)
+    duration: Duration = Field(default="1h", validate_default=True, description="A duration ('90s', '1.5h') or seconds.")
+
+    @field_validator("duration")
+    @classmethod
+    def _d(cls, v):
+        return _duration(v, 1.0, 7 * 86400.0)
+
+
+class AcceleratorHoursWork(WorkBody):
+    """Accelerator-hours on a shell within a window from now (metered from what the shell delivers)."""
+
+    product: Literal["accelerator_hours"]
+    quantity: float = Field(default=1.0, gt=0, le=1e6, description="Accelerator-hours.")
+    shell: str | None = Field(default=None, max_length=80)
+    window: Duration = Field(default="24h", validate_default=True, description="A duration ('90s', '1.5h') or seconds.")
+
+    @field_validator("window")
+    @classmethod
+    def _w(cls, v):
+        return _duration(v, 60.0, 365 * 86400.0)
+
+
+class TrainingWork(WorkBody):
+    """A training job to a token target (``docs/training.md``; ``job`` takes any further keys)."""
+
+    product: Literal["training"]
+    model: str = Field(default="gpt2-124m", max_length=80)
+    tokens: float = Field(default=1e8, gt=0, le=1e15)
+    shell: str | None = Field(default=None, max_length=80)
+    count: int | None = Field(default=None, ge=1, le=100_000)
+    job: dict[str, Any] = Field(default_factory=dict, description="More keys of a workloads.training mapping.")
+
+
+class EOTaskWork(WorkBody):
+    """Image a target within a window; the filtered product is delivered at a contact."""
+
+    product: Literal["eo_task"]
+    lat_deg: float = Field(default=0.0, ge=-90, le=90)
+    lon_deg: float = Field(default=0.0, ge=-180, le=360)
+    window: Duration = Field(default="24h", validate_default=True, description="A duration ('90s', '1.5h') or seconds.")
+    name: str | None = Field(default=None, max_length=120)
+
+    @field_validator("window")
+    @classmethod
+    def _w(cls, v):
+        return _duration(v, 60.0, 365 * 86400.0)
+
+
+Work = Annotated[Union[InferenceWork, AcceleratorHoursWork, TrainingWork, EOTaskWork], Field(discriminator="product")]
+
+
+class Plan(BaseModel):
+    earliest_start: str
+    expected_completion: str
+    shell: str | None
+    energy_kwh: float
+    latency_s: float | None = Field(default=None, description="Inference: expected time to first token from the customer's place.")
+    latency_s_promise: float | None = Field(default=None, description="Inference: promised p99 time to first token.")
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Quote(BaseModel):
+    id: str
+    product: str
+    price_credits: float
+    hold_credits: float
+    plan: Plan
+    created_at: str
+    valid_until: str
+
+
+class Order(BaseModel):
+    id: str
+    account_id: str
+    product: str
+    status: str
+    price_credits: float
+    hold_credits: float
+    charged_credits: float
+    credited_credits: float
+    quote_id: str | None
+    plan: Plan
+    request: dict[str, Any]
+    metered: dict[str, Any]
+    work_id: str | None
+    reason: str | None
+    created_at: str
+    updated_at: str
+    sim_started: str | None
+    sim_ended: str | None
+    events: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class OrderList(BaseModel):
+    items: list[Order]
+    next_after: str | None = None
+
+
+class UsageEvent(BaseModel):
+    id: int
+    order_id: str
+    account_id: str
+    metric: str
+    quantity: float
+    credits: float
+    sim_time: str | None
+    source: str
+    created_at: str
+
+
+class UsageList(BaseModel):
+    items: list[UsageEvent]
+    next_after: int | None = None
+
+
+class UsageIn(Body):
+    order_id: str = Field(min_length=1, max_length=40)
+    metric: Literal["input_tokens", "output_tokens", "accelerator_s", "bytes", "tasks"]
+    quantity: float = Field(gt=0, le=1e15)
+
+
+class UsageBatch(Body):
+    events: list[UsageIn] = Field(min_length=1, max_length=100_000)
+
+
+class UsageAccepted(BaseModel):
+    accepted: int
+    charged_credits: float
+    unbilled: int = Field(description="Events past the order's hold or for an ended order: recorded, not charged.")
+
+
+class ClockAdvance(Body):
+    duration: Duration = Field(default="1h", validate_default=True, description="A duration ('90s', '1.5h') or seconds.")
+
+    @field_validator("duration")
+    @classmethod
+    def _d(cls, v):
+        return _duration(v, 0.0, 366 * 86400.0)
+
+
+class Clock(BaseModel):
+    sim_time: str
+    step: int
+    step_s: float
+    mode: str
+    end: str
+    speed: float | None = Field(default=None, description="Simulated seconds per wall second (accelerated clocks).")
+
+
+class WhoAmI(BaseModel):
+    key_id: str
+    role: str
+    account_id: str | None
+
+
+class Health(BaseModel):
+    status: str
+    sim_time: str
+    database: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
