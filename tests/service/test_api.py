@@ -280,3 +280,22 @@ def test_an_unexpected_error_is_a_500_problem_without_traceback(sqlite_api, capl
     logged = "\n".join(rec.getMessage() for rec in caplog.records)
     assert "internal error on GET /v1/fleet: RuntimeError" in logged
     assert "ock_do_not_leak" not in logged and all(rec.exc_info is None for rec in caplog.records)
+
+
+def test_a_reservation_window_opens_at_its_start(sqlite_api):
+    api = sqlite_api
+    _acc, key = api.customer(100.0)
+    r = api.client.post("/v1/orders", json={"product": "accelerator_hours", "quantity": 1, "start": "2026-03-20T02:00:00Z",
+                                            "window": "6h"}, headers=key)
+    assert r.status_code == 201, r.text
+    o = r.json()
+    assert o["plan"]["earliest_start"] == "2026-03-20T02:00:00Z"
+    api.advance("1h")
+    assert api.client.get(f"/v1/orders/{o['id']}", headers=key).json()["status"] == "queued"
+    api.advance("4h")
+    got = api.client.get(f"/v1/orders/{o['id']}", headers=key).json()
+    assert got["sim_started"] == "2026-03-20T02:00:00Z" and got["status"] == "completed"
+    bad = api.client.post("/v1/orders", json={"product": "accelerator_hours", "start": "2031-01-01T00:00:00Z"}, headers=key)
+    assert bad.status_code == 422 and "horizon" in bad.json()["detail"]
+    bad = api.client.post("/v1/orders", json={"product": "accelerator_hours", "start": "soon"}, headers=key)
+    assert bad.status_code == 422

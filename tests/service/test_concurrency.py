@@ -76,8 +76,8 @@ def test_kill_9_loses_nothing_acknowledged(db_url, tmp_path):
     srv = LiveServer(db_url, tmp_path)
     srv.start()
     base = srv.base
-    n_clients, per_client = 8, 12
-    customers = [_customer(base, 100.0, f"c{i}") for i in range(n_clients)]
+    n_clients, at_least, at_most = 8, 5, 400  # each client orders until the kills are over (bounded)
+    customers = [_customer(base, 1000.0, f"c{i}") for i in range(n_clients)]
     acked: dict[str, str] = {}  # idempotency key -> order id
     lock = threading.Lock()
     stop = threading.Event()
@@ -87,7 +87,9 @@ def test_kill_9_loses_nothing_acknowledged(db_url, tmp_path):
     def client(i: int) -> None:
         acc, key = customers[i]
         with httpx.Client(timeout=10) as c:
-            for j in range(per_client):
+            for j in range(at_most):
+                if stop.is_set() and j >= at_least:
+                    break
                 ik = f"c{i}-{j}-{uuid.uuid4()}"
                 deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:
@@ -121,11 +123,12 @@ def test_kill_9_loses_nothing_acknowledged(db_url, tmp_path):
             r = httpx.post(f"{base}/v1/admin/clock/advance", json={"duration": "10min"}, headers=ADMIN, timeout=60)
             assert r.status_code == 200, r.text
             steps.append(r.json()["step"])
+        stop.set()
         for t in threads:
             t.join(timeout=180)
         assert not errors, errors[:3]
         assert retries[0] > 0  # the kills did land while clients were ordering
-        assert len(acked) == n_clients * per_client
+        assert len(acked) >= n_clients * at_least
         srv.kill9()
         srv.start()
         clock = httpx.get(f"{base}/v1/clock", headers=ADMIN, timeout=30).json()

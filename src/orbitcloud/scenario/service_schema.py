@@ -44,4 +44,5 @@ class Service(ScenarioModel):
     sla_credit_fraction: Num = Field(default=0.10, ge=0.0, le=1.0)
     rate_limit: RateLimit = Field(default_factory=RateLimit)
     max_body_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
+    max_usage_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     horizon_s: Seconds = Field(default=30 * 86400.0, gt=0.0, le=20 * 365.25 * 86400.0)

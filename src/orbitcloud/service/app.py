@@ -44,6 +44,7 @@ class Service:
         self.keys = KeyCache(self.db)
         self.limiter = RateLimiter(spec.rate_limit.per_s, spec.rate_limit.burst)
         self.max_body = int(spec.max_body_bytes)
+        self.max_usage_body = int(spec.max_usage_body_bytes)
         self.new_admin_key = self._bootstrap_admin(admin_key if admin_key is not None else os.environ.get("ORBITCLOUD_ADMIN_KEY"))
         self.clock = None
 
@@ -82,24 +83,27 @@ class Service:
 
 
 class BodyLimit:
-    """ASGI middleware: refuse bodies over ``max_bytes`` (413) and keep the body's hash for
-    idempotency in ``scope["state"]["body_hash"]``."""
+    """ASGI middleware: refuse bodies over ``max_bytes`` (``usage_bytes`` for the batched usage
+    ingestion, ``POST /v1/usage``) with 413, and keep the body's hash for idempotency in
+    ``scope["state"]["body_hash"]``."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app, max_bytes: int, usage_bytes: int | None = None) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.usage_bytes = usage_bytes or max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
+        limit = self.usage_bytes if scope.get("path") == "/v1/usage" else self.max_bytes
         headers = dict(scope.get("headers") or [])
         cl = headers.get(b"content-length")
         if cl is not None:
             try:
-                too_big = int(cl) > self.max_bytes
+                too_big = int(cl) > limit
             except ValueError:
                 too_big = True
             if too_big:
-                return await _send_problem(send, 413, f"request body over {self.max_bytes} bytes")
+                return await _send_problem(send, 413, f"request body over {limit} bytes")
         chunks, size = [], 0
         while True:
             msg = await receive()
@@ -107,8 +111,8 @@ class BodyLimit:
                 return
             body = msg.get("body", b"")
             size += len(body)
-            if size > self.max_bytes:
-                return await _send_problem(send, 413, f"request body over {self.max_bytes} bytes")
+            if size > limit:
+                return await _send_problem(send, 413, f"request body over {limit} bytes")
             chunks.append(body)
             if not msg.get("more_body"):
                 break
@@ -216,7 +220,7 @@ def create_app(service: Service) -> FastAPI:
 
     app.include_router(router)
     app.include_router(admin_router)
-    app.add_middleware(BodyLimit, max_bytes=service.max_body)
+    app.add_middleware(BodyLimit, max_bytes=service.max_body, usage_bytes=service.max_usage_body)
     app.add_middleware(Guard)
     _problem_openapi(app)
     return app

@@ -17,7 +17,7 @@ def svc(request: Request):
     return request.app.state.svc
 
 
-def principal(request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+async def principal(request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
     if cred is None or not cred.credentials:
         raise ApiError(401, "missing Authorization: Bearer KEY", "unauthorized", {"WWW-Authenticate": "Bearer"})
     s = request.app.state.svc

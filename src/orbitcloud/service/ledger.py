@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from orbitcloud.service import db as T
@@ -57,24 +57,23 @@ def entry_hash(prev_hash: str, seq: int, txn_id: str, account_id: str, amount_mi
 
 def lock_head(conn: Connection) -> tuple[int, str]:
     """Lock the ledger's head row for this transaction; returns (last seq, last hash)."""
-    q = select(T.ledger_head.c.last_seq, T.ledger_head.c.last_hash).where(T.ledger_head.c.id == 1)
+    sql = "SELECT last_seq, last_hash FROM ledger_head WHERE id = 1"
     if conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    row = conn.execute(q).one()
-    return int(row.last_seq), str(row.last_hash)
+        sql += " FOR UPDATE"
+    row = T.run(conn, sql).one()
+    return int(row[0]), str(row[1])
 
 
 def balance_micro(conn: Connection, account_id: str) -> int:
     """Sum of the account's entries [micro-credits] (its available balance: holds are already out)."""
-    v = conn.execute(select(func.coalesce(func.sum(T.entries.c.amount_micro), 0)).where(T.entries.c.account_id == account_id)).scalar_one()
+    v = T.run(conn, "SELECT COALESCE(SUM(amount_micro), 0) FROM entries WHERE account_id = :a", {"a": account_id}).scalar_one()
     return int(v)
 
 
 def open_holds_micro(conn: Connection, account_id: str) -> int:
     """What the account's open orders still hold [micro-credits]: hold - charged - released so far."""
-    q = select(func.coalesce(func.sum(T.orders.c.hold_micro - T.orders.c.charged_micro), 0)).where(
-        T.orders.c.account_id == account_id, T.orders.c.status.in_(("accepted", "queued", "running")))
-    return int(conn.execute(q).scalar_one())
+    return int(T.run(conn, "SELECT COALESCE(SUM(hold_micro - charged_micro), 0) FROM orders WHERE account_id = :a "
+                           "AND status IN ('accepted', 'queued', 'running')", {"a": account_id}).scalar_one())
 
 
 @dataclass
@@ -107,7 +106,7 @@ def post(conn: Connection, postings: Iterable[Posting], guard: bool = True) -> l
                 if amt < 0 and acc not in SOURCES and not acc.startswith("sys:"):
                     debits[acc] = debits.get(acc, 0) + amt
         for acc, amt in debits.items():
-            limit = conn.execute(select(T.accounts.c.credit_limit_micro).where(T.accounts.c.id == acc)).scalar_one_or_none()
+            limit = T.run(conn, "SELECT credit_limit_micro FROM accounts WHERE id = :a", {"a": acc}).scalar_one_or_none()
             if limit is None:
                 raise LedgerError("unknown_account", f"account {acc} does not exist")
             have = balance_micro(conn, acc)
@@ -133,9 +132,11 @@ def post(conn: Connection, postings: Iterable[Posting], guard: bool = True) -> l
             entry_rows.append({"seq": seq, "txn_id": tid, "account_id": acc, "amount_micro": int(amt), "created_at": created,
                                "prev_hash": prev, "hash": h})
             prev = h
-    conn.execute(insert(T.transactions), txn_rows)
-    conn.execute(insert(T.entries), entry_rows)
-    conn.execute(update(T.ledger_head).where(T.ledger_head.c.id == 1).values(last_seq=seq, last_hash=prev))
+    T.run(conn, "INSERT INTO transactions (id, kind, order_id, reason, created_at, sim_time) "
+                "VALUES (:id, :kind, :order_id, :reason, :created_at, :sim_time)", txn_rows)
+    T.run(conn, "INSERT INTO entries (seq, txn_id, account_id, amount_micro, created_at, prev_hash, hash) "
+                "VALUES (:seq, :txn_id, :account_id, :amount_micro, :created_at, :prev_hash, :hash)", entry_rows)
+    T.run(conn, "UPDATE ledger_head SET last_seq = :s, last_hash = :h WHERE id = 1", {"s": seq, "h": prev})
     return ids
 
 

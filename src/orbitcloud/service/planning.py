@@ -7,14 +7,11 @@ product's plan says and how it is estimated is in ``docs/service.md`` (Products 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 
 import numpy as np
-from sqlalchemy import select
 
 from orbitcloud.errors import OrbitcloudError
-from orbitcloud.service import db as T
 from orbitcloud.service.pricing import micro
 
 C_M_S = 299_792_458.0
@@ -50,11 +47,14 @@ class Planner:
         return i, fleet.shells[i], d
 
     def plan(self, work) -> tuple[dict, int, int]:
-        """(plan, price in micro-credits, hold in micro-credits) for ``work`` (a product body)."""
-        with self.lock:
-            fn = {"inference": self._plan_inference, "accelerator_hours": self._plan_hours, "training": self._plan_training,
-                  "eo_task": self._plan_eo}[work.product]
-            plan, price = fn(work)
+        """(plan, price in micro-credits, hold in micro-credits) for ``work`` (a product body).
+
+        It does not wait for the twin's lock (a tick may be running): it reads the twin's time, its
+        last step's delivered compute and positions of the current step (cached per step), all of
+        which the tick replaces whole rather than changing in place."""
+        fn = {"inference": self._plan_inference, "accelerator_hours": self._plan_hours, "training": self._plan_training,
+              "eo_task": self._plan_eo}[work.product]
+        plan, price = fn(work)
         price_m = micro(price)
         hold_m = micro(price * HOLD_MARGIN[work.product])
         return plan, price_m, max(hold_m, price_m)
@@ -116,10 +116,17 @@ class Planner:
         from orbitcloud.network.simulate import FleetPositions
 
         sim = self.sim
-        if getattr(sim, "_positions", None) is None:
-            sim._positions = FleetPositions(sim.fleet, sim.spec)
-        _t, x, y, z = sim._positions.chunk(sim.k, sim.k + 1)
-        return np.stack([x[:, 0], y[:, 0], z[:, 0]], axis=1)
+        k = sim.k
+        with self._plan_lock:
+            cached = self._pos_cache
+            if cached is not None and cached[0] == k:
+                return cached[1]
+            if self._plan_positions is None:
+                self._plan_positions = FleetPositions(sim.fleet, sim.spec)
+            _t, x, y, z = self._plan_positions.chunk(k, k + 1)
+            pos = np.stack([x[:, 0], y[:, 0], z[:, 0]], axis=1)
+            self._pos_cache = (k, pos)
+            return pos
 
     def _rtt_estimate(self, lat_deg: float, lon_deg: float, srv: np.ndarray) -> float:
         """Round-trip light time from a place to the nearest serving satellite now: direct when one is
@@ -164,6 +171,11 @@ class Planner:
         ahead_s = self._reserved_ahead_s(info.name)
         hours_s = (ahead_s + w.quantity * 3600.0) / rate
         t0 = self.sim.now
+        if w.start is not None:
+            t_start = dt.datetime.fromisoformat(w.start.replace("Z", "+00:00"))
+            if t_start > self.sim.end:
+                raise OrbitcloudError(f"start: {w.start} is after the twin's horizon, {iso(self.sim.end)}")
+            t0 = max(t0, t_start)
         price = w.quantity * self.prices.accelerator_hour(d.accelerator)
         plan = {"earliest_start": iso(t0), "expected_completion": iso(t0 + dt.timedelta(seconds=min(hours_s, w.window))),
                 "shell": info.name, "energy_kwh": round(w.quantity * float(d.p_acc_w) / 1000.0, 9), "latency_s": None,
@@ -176,17 +188,9 @@ class Planner:
         return plan, price
 
     def _reserved_ahead_s(self, shell: str) -> float:
-        """Accelerator-seconds the shell's open reservations still need (they share its delivery)."""
-        with self.db.read() as conn:
-            rows = conn.execute(select(T.orders.c.request_json, T.orders.c.metered_json).where(
-                T.orders.c.product == "accelerator_hours", T.orders.c.status.in_(("queued", "running")))).all()
-        first = self._shell_info(None)[1].name if rows else None
-        ahead = 0.0
-        for r in rows:
-            req, m = json.loads(r.request_json), json.loads(r.metered_json)
-            if (req.get("shell") or first) == shell:
-                ahead += max(req["quantity"] * 3600.0 - float(m.get("accelerator_s", 0.0)), 0.0)
-        return ahead
+        """Accelerator-seconds the shell's running reservations still needed at the last tick (they
+        share its delivery; orders accepted since join them at the next tick)."""
+        return float(self._ahead_s.get(shell, 0.0))
 
     def _plan_training(self, w):
         from orbitcloud.ops.training import training_params

@@ -34,7 +34,7 @@ def create_account(request: Request, body: S.AccountCreate, p: Caller, idem: Ide
 
 
 @router.get("/accounts", response_model=S.AccountList, summary="Accounts the key may see")
-def list_accounts(request: Request, p: Caller, limit: Limit = 100):
+async def list_accounts(request: Request, p: Caller, limit: Limit = 100):
     from sqlalchemy import select
 
     from orbitcloud.service import db as T
@@ -49,10 +49,10 @@ def list_accounts(request: Request, p: Caller, limit: Limit = 100):
 
 
 @router.get("/accounts/{account_id}", response_model=S.Account, summary="An account with its balance")
-def get_account(request: Request, account_id: Id, p: Caller):
+async def get_account(request: Request, account_id: Id, p: Caller):
     s = svc(request)
     with s.db.read() as conn:
-        return store.account_view(conn, store.visible_account(conn, p, account_id))
+        return JSONResponse(store.account_view(conn, store.visible_account(conn, p, account_id)))
 
 
 @router.post("/accounts/{account_id}/topups", status_code=201, response_model=S.Transaction, summary="Add credits (admin)")
@@ -87,7 +87,7 @@ def set_limits(request: Request, account_id: Id, body: S.Limits, p: Caller):
 
 
 @router.get("/accounts/{account_id}/ledger", response_model=S.Statement, summary="Statement: every movement with its reason")
-def ledger(request: Request, account_id: Id, p: Caller, after: Annotated[int, Query(ge=0)] = 0, limit: Limit = 500):
+async def ledger(request: Request, account_id: Id, p: Caller, after: Annotated[int, Query(ge=0)] = 0, limit: Limit = 500):
     s = svc(request)
     with s.db.read() as conn:
         store.visible_account(conn, p, account_id)
@@ -121,7 +121,7 @@ def transfer(request: Request, body: S.Transfer, p: Caller, idem: IdemKey = None
 # ---------------------------------------------------------------------------------------------- products, quotes, orders
 
 @router.get("/products", summary="Products and their prices (credits)")
-def products(request: Request, p: Caller) -> dict:
+async def products(request: Request, p: Caller) -> dict:
     from orbitcloud.service.pricing import SOURCES
 
     h = svc(request).host
@@ -161,7 +161,7 @@ def create_quote(request: Request, body: Annotated[S.Work, Body()], p: Caller, i
 
 
 @router.get("/quotes/{quote_id}", response_model=S.Quote, summary="A quote")
-def get_quote(request: Request, quote_id: Id, p: Caller):
+async def get_quote(request: Request, quote_id: Id, p: Caller):
     from sqlalchemy import select
 
     from orbitcloud.service import db as T
@@ -204,7 +204,7 @@ def create_order(request: Request, body: Annotated[S.Work, Body()], p: Caller, i
 
 
 @router.get("/orders", response_model=S.OrderList, summary="Orders, newest first")
-def list_orders(request: Request, p: Caller,
+async def list_orders(request: Request, p: Caller,
                 status: Annotated[str | None, Query(pattern=r"^(accepted|queued|running|completed|failed|cancelled)$")] = None,
                 after: Annotated[str | None, Query(max_length=40)] = None, limit: Limit = 100):
     s = svc(request)
@@ -213,10 +213,10 @@ def list_orders(request: Request, p: Caller,
 
 
 @router.get("/orders/{order_id}", response_model=S.Order, summary="An order with its life cycle")
-def get_order(request: Request, order_id: Id, p: Caller):
+async def get_order(request: Request, order_id: Id, p: Caller):
     s = svc(request)
     with s.db.read() as conn:
-        return store.get_order(conn, p, order_id)
+        return JSONResponse(store.get_order(conn, p, order_id))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=S.Order, summary="Cancel an open order")
@@ -233,7 +233,7 @@ def cancel_order(request: Request, order_id: Id, p: Caller):
 
 
 @router.get("/usage", response_model=S.UsageList, summary="Metered usage events")
-def usage(request: Request, p: Caller, order_id: Annotated[str | None, Query(max_length=40)] = None,
+async def usage(request: Request, p: Caller, order_id: Annotated[str | None, Query(max_length=40)] = None,
           after: Annotated[int, Query(ge=0)] = 0, limit: Limit = 500):
     s = svc(request)
     with s.db.read() as conn:
@@ -244,4 +244,4 @@ def usage(request: Request, p: Caller, order_id: Annotated[str | None, Query(max
 
 @router.get("/fleet", summary="The fleet now: per satellite position, sunlight, battery, compute, work")
 def fleet(request: Request, p: Caller) -> dict:
-    return svc(request).host.fleet()
+    return svc(request).host.fleet()  # a sync route: it may wait for the twin's lock

@@ -27,7 +27,7 @@ def _clock(s) -> dict:
 
 
 @admin_router.get("/healthz", response_model=S.Health, summary="Liveness: the twin's time and the database kind")
-def healthz(request: Request):
+async def healthz(request: Request):
     s = svc(request)
     return {"status": "ok", "sim_time": s.host.t_iso(), "database": "sqlite" if s.db.sqlite else "postgresql"}
 
@@ -40,12 +40,12 @@ def console() -> HTMLResponse:
 
 
 @admin_router.get("/v1/whoami", response_model=S.WhoAmI, summary="The calling key: its id, role and account")
-def whoami(request: Request, p: Caller):
+async def whoami(request: Request, p: Caller):
     return {"key_id": p.key_id, "role": p.role, "account_id": p.account_id}
 
 
 @admin_router.get("/v1/clock", response_model=S.Clock, summary="The twin's clock")
-def clock(request: Request, p: Caller):
+async def clock(request: Request, p: Caller):
     return _clock(svc(request))
 
 

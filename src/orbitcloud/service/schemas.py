@@ -154,17 +154,36 @@ class InferenceWork(WorkBody):
 
 
 class AcceleratorHoursWork(WorkBody):
-    """Accelerator-hours on a shell within a window from now (metered from what the shell delivers)."""
+    """Accelerator-hours on a shell in a time window: from ``start`` (default: now) for ``window``
+    (metered from what the shell delivers)."""
 
     product: Literal["accelerator_hours"]
     quantity: float = Field(default=1.0, gt=0, le=1e6, description="Accelerator-hours.")
     shell: str | None = Field(default=None, max_length=80)
+    start: str | None = Field(default=None, max_length=40, description="Simulated UTC time the window opens (ISO 8601); default now.")
     window: Duration = Field(default="24h", validate_default=True, description="A duration ('90s', '1.5h') or seconds.")
 
     @field_validator("window")
     @classmethod
     def _w(cls, v):
         return _duration(v, 60.0, 365 * 86400.0)
+
+    @field_validator("start")
+    @classmethod
+    def _s(cls, v):
+        if v is None:
+            return v
+        import datetime as dt
+
+        try:
+            t = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("an ISO 8601 UTC time such as 2026-03-20T06:00:00Z") from None
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=dt.UTC)
+        if not 1957 <= t.year <= 2100:
+            raise ValueError("a time in 1957..2100")
+        return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class TrainingWork(WorkBody):
@@ -267,7 +286,7 @@ class UsageIn(Body):
 
 
 class UsageBatch(Body):
-    events: list[UsageIn] = Field(min_length=1, max_length=100_000)
+    events: list[UsageIn] = Field(min_length=1, max_length=100_000, description="Up to 100,000 events (bodies up to service.max_usage_body_bytes).")
 
 
 class UsageAccepted(BaseModel):
@@ -292,6 +311,8 @@ class Clock(BaseModel):
     mode: str
     end: str
     speed: float | None = Field(default=None, description="Simulated seconds per wall second (accelerated clocks).")
+    lag_s: float | None = Field(default=None, description="Running clocks: how far the twin is behind its clock [s].")
+    error: str | None = Field(default=None, description="Running clocks: the last tick's error, if any.")
 
 
 class WhoAmI(BaseModel):

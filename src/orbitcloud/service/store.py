@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any, Callable
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orbitcloud.service import db as T
@@ -52,18 +52,19 @@ def idempotent(db, principal: Principal, idem_key: str | None, method: str, path
         raise ApiError(400, "Idempotency-Key: 1 to 255 characters", "bad-idempotency-key")
 
     def stored(conn):
-        row = conn.execute(select(T.idempotency).where(T.idempotency.c.key_id == principal.key_id,
-                                                       T.idempotency.c.idem_key == idem_key)).first()
+        row = T.run(conn, "SELECT method, path, body_hash, status, response_json FROM idempotency WHERE key_id = :k AND idem_key = :i",
+                    {"k": principal.key_id, "i": idem_key}).first()
         if row is None:
             return None
         if row.body_hash != bhash or row.method != method or row.path != path:
             raise ApiError(409, "Idempotency-Key was used with a different request", "idempotency-conflict")
         return int(row.status), json.loads(row.response_json), True
 
-    with db.read() as conn:
-        hit = stored(conn)
-    if hit is not None:
-        return hit
+    if prepare is not None:  # a retry should not pay for the plan again: look first
+        with db.read() as conn:
+            hit = stored(conn)
+        if hit is not None:
+            return hit
     ctx = prepare() if prepare is not None else None
     try:
         with db.write() as conn:
@@ -71,8 +72,10 @@ def idempotent(db, principal: Principal, idem_key: str | None, method: str, path
             if hit is not None:
                 return hit
             status, body = create(conn, ctx)
-            conn.execute(insert(T.idempotency).values(key_id=principal.key_id, idem_key=idem_key, method=method, path=path,
-                                                      body_hash=bhash, status=status, response_json=json.dumps(body), created_at=now_iso()))
+            T.run(conn, "INSERT INTO idempotency (key_id, idem_key, method, path, body_hash, status, response_json, created_at) "
+                        "VALUES (:k, :i, :m, :p, :b, :s, :r, :c)",
+                  {"k": principal.key_id, "i": idem_key, "m": method, "p": path, "b": bhash, "s": status, "r": json.dumps(body),
+                   "c": now_iso()})
         return status, body, False
     except IntegrityError:  # the same key raced in another request and committed first
         with db.read() as conn:
@@ -93,7 +96,7 @@ def account_view(conn, row) -> dict:
 
 
 def visible_account(conn, principal: Principal, account_id: str):
-    row = conn.execute(select(T.accounts).where(T.accounts.c.id == account_id)).first()
+    row = T.run(conn, "SELECT * FROM accounts WHERE id = :a", {"a": account_id}).first()
     if row is None or (not principal.staff and principal.account_id != account_id) or (row.kind != "customer" and not principal.staff):
         raise not_found("account", account_id)
     return row
@@ -187,12 +190,12 @@ def locked_quote(conn, principal: Principal, quote_id: str, work: dict, explicit
 
 def create_order(conn, principal: Principal, work: dict, plan: dict, price_m: int, hold_m: int, quote_id: str | None,
                  sim_time: str) -> dict:
-    acc = conn.execute(select(T.accounts).where(T.accounts.c.id == principal.account_id)).one()
-    if acc.spend_limit_micro is not None and hold_m > int(acc.spend_limit_micro):
+    spend = T.run(conn, "SELECT spend_limit_micro FROM accounts WHERE id = :a", {"a": principal.account_id}).scalar_one()
+    if spend is not None and hold_m > int(spend):
         raise ApiError(402, f"the order holds {credits(hold_m):.6f} credits, more than the account's spend limit of "
-                            f"{credits(int(acc.spend_limit_micro)):.6f}", "spend-limit")
+                            f"{credits(int(spend)):.6f}", "spend-limit")
     lock_head(conn)
-    seq = int(conn.execute(select(func.coalesce(func.max(T.orders.c.seq), 0))).scalar_one()) + 1
+    seq = int(T.run(conn, "SELECT COALESCE(MAX(seq), 0) FROM orders").scalar_one()) + 1
     oid = new_id("ord")
     now = now_iso()
     try:
@@ -203,11 +206,11 @@ def create_order(conn, principal: Principal, work: dict, plan: dict, price_m: in
             "plan_json": json.dumps(plan), "quote_id": quote_id, "price_micro": price_m, "hold_micro": hold_m, "charged_micro": 0,
             "credited_micro": 0, "status": "queued", "work_id": None, "metered_json": "{}", "reason": None, "created_at": now,
             "updated_at": now, "sim_started": None, "sim_ended": None}
-    conn.execute(insert(T.orders).values(**vals))
+    T.run(conn, f"INSERT INTO orders ({', '.join(vals)}) VALUES ({', '.join(':' + k for k in vals)})", vals)
     evs = ([{"order_id": oid, "status": "quoted", "at": now, "sim_time": sim_time, "note": quote_id}] if quote_id else []) + [
         {"order_id": oid, "status": "accepted", "at": now, "sim_time": sim_time, "note": None},
         {"order_id": oid, "status": "queued", "at": now, "sim_time": sim_time, "note": None}]
-    conn.execute(insert(T.order_events), evs)
+    T.run(conn, "INSERT INTO order_events (order_id, status, at, sim_time, note) VALUES (:order_id, :status, :at, :sim_time, :note)", evs)
 
     class _R:
         pass
@@ -218,24 +221,27 @@ def create_order(conn, principal: Principal, work: dict, plan: dict, price_m: in
 
 
 def get_order(conn, principal: Principal, order_id: str) -> dict:
-    row = conn.execute(select(T.orders).where(T.orders.c.id == order_id)).first()
+    row = T.run(conn, "SELECT * FROM orders WHERE id = :o", {"o": order_id}).first()
     if row is None or (not principal.staff and row.account_id != principal.account_id):
         raise not_found("order", order_id)
-    evs = conn.execute(select(T.order_events.c.status, T.order_events.c.at, T.order_events.c.sim_time, T.order_events.c.note)
-                       .where(T.order_events.c.order_id == order_id).order_by(T.order_events.c.id)).all()
+    evs = T.run(conn, "SELECT status, at, sim_time, note FROM order_events WHERE order_id = :o ORDER BY id", {"o": order_id}).all()
     return order_view(row, [dict(e._mapping) for e in evs])
 
 
 def list_orders(conn, principal: Principal, status: str | None, after: str | None, limit: int) -> dict:
-    q = select(T.orders)
+    where, params = [], {"lim": int(limit)}
     if not principal.staff:
-        q = q.where(T.orders.c.account_id == principal.account_id)
+        where.append("account_id = :a")
+        params["a"] = principal.account_id
     if status is not None:
-        q = q.where(T.orders.c.status == status)
+        where.append("status = :s")
+        params["s"] = status
     if after is not None:
-        seq = conn.execute(select(T.orders.c.seq).where(T.orders.c.id == after)).scalar_one_or_none()
-        q = q.where(T.orders.c.seq < (seq if seq is not None else 0))
-    rows = conn.execute(q.order_by(T.orders.c.seq.desc()).limit(limit)).all()
+        seq = T.run(conn, "SELECT seq FROM orders WHERE id = :o", {"o": after}).scalar_one_or_none()
+        where.append("seq < :seq")
+        params["seq"] = seq if seq is not None else 0
+    sql = "SELECT * FROM orders" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq DESC LIMIT :lim"
+    rows = T.run(conn, sql, params).all()
     return {"items": [order_view(r) for r in rows], "next_after": rows[-1].id if len(rows) == limit else None}
 
 

@@ -28,7 +28,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from orbitcloud.errors import OrbitcloudError
 from orbitcloud.service import db as T
@@ -71,6 +71,12 @@ class TwinHost(Planner):
         self.options.setdefault("workers", 1)
         self._Simulation = Simulation
         self.lock = threading.RLock()
+        self._plan_lock = threading.Lock()
+        self._pos_cache = None
+        self._plan_positions = None
+        self._ahead_s: dict[str, float] = {}
+        self._fixed: dict[str, tuple[dict, dict]] = {}  # order id -> (request, plan), parsed once
+        self._waiting = 0
         self.sim = Simulation(scenario, **self.options)
         self.name = self.sim.loaded.scenario.name
         self.chunk_steps = max(1, int(round(CHUNK_S / self.sim.step_s)))
@@ -145,20 +151,20 @@ class TwinHost(Planner):
             self.advance_to(self.sim.k + self.steps_for(duration_s))
 
     def _start_queued(self) -> None:
-        with self.db.read() as conn:
-            queued = [_ns(r) for r in conn.execute(select(T.orders).where(T.orders.c.status == "queued").order_by(T.orders.c.seq))]
-        if not queued:
+        if not self._queued_hint():
             return
         applied = []
         try:
             with self.db.write() as conn:
                 lock_head(conn)
-                postings = []
+                b = Batch()
+                queued = [_ns(r) for r in conn.execute(select(T.orders).where(T.orders.c.status == "queued").order_by(T.orders.c.seq))]
+                waiting = 0
                 for o in queued:
-                    cur = conn.execute(select(T.orders.c.status).where(T.orders.c.id == o.id)).scalar_one()
-                    if cur != "queued":
-                        continue
                     req = json.loads(o.request_json)
+                    if req.get("start") and req["start"] > self.t_iso():
+                        waiting += 1
+                        continue  # a reservation whose window has not opened yet
                     action, meter0 = self._action_for(o.product, req)
                     work_id, err = None, None
                     if action is not None:
@@ -168,21 +174,28 @@ class TwinHost(Planner):
                         except OrbitcloudError as exc:
                             err = str(exc)
                     if err is not None:
-                        self._end(conn, o, "failed", postings, {}, reason=err[:300])
+                        self._end(b, o, "failed", reason=err[:300])
                         continue
                     if action is not None:
-                        conn.execute(insert(T.twin_actions).values(step=self.sim.k, order_id=o.id,
-                                                                   action_json=json.dumps({"kind": action.kind, "fields": _fields(action)})))
+                        b.actions.append({"step": self.sim.k, "order_id": o.id,
+                                          "action_json": json.dumps({"kind": action.kind, "fields": _fields(action)})})
                     metered = json.loads(o.metered_json)
                     metered.update(meter0)
-                    conn.execute(update(T.orders).where(T.orders.c.id == o.id).values(
-                        status="running", work_id=work_id, sim_started=self.t_iso(), updated_at=now_iso(), metered_json=json.dumps(metered)))
-                    conn.execute(insert(T.order_events).values(order_id=o.id, status="running", at=now_iso(), sim_time=self.t_iso()))
-                post(conn, postings, guard=False)
+                    o.status, o.work_id, o.sim_started, o.metered_json = "running", work_id, self.t_iso(), json.dumps(metered)
+                    b.touch(o)
+                    b.events.append({"order_id": o.id, "status": "running", "at": now_iso(), "sim_time": self.t_iso(), "note": None})
+                b.flush(conn)
+            self._waiting = waiting
         except Exception:
             if applied:
                 self.restore()
             raise
+
+    def _queued_hint(self) -> bool:
+        """Whether an order may be waiting to start (a cheap count; the write transaction re-reads)."""
+        with self.db.read() as conn:
+            n = conn.execute(select(func.count()).select_from(T.orders).where(T.orders.c.status == "queued")).scalar_one()
+        return n > 0
 
     def _action_for(self, product: str, req: dict):
         """(the twin action, initial metering state) of an order's work."""
@@ -203,35 +216,44 @@ class TwinHost(Planner):
         return None, {"accelerator_s": 0.0, "twin_charged_micro": 0, "t_start_s": self.sim.k * self.sim.step_s}
 
     def _meter(self) -> None:
-        with self.db.read() as conn:
-            running = [_ns(r) for r in conn.execute(select(T.orders).where(T.orders.c.status == "running").order_by(T.orders.c.seq))]
         k = self.sim.k
         t_s = k * self.sim.step_s
         ctl = self._ctl()
-        streams = ctl.stream_totals() if ctl is not None and any(o.product == "inference" for o in running) else None
         acc_delta = self._shell_acc_delta()
         with self.db.write() as conn:
             lock_head(conn)
-            postings: list[Posting] = []
-            reserved = {}
+            running = [_ns(r) for r in T.run(conn, "SELECT id, seq, account_id, product, hold_micro, charged_micro, credited_micro, status, "
+                                                    "work_id, metered_json, reason, sim_started, sim_ended FROM orders "
+                                                    "WHERE status = 'running' ORDER BY seq")]
+            self._fill_fixed(conn, running)
+            streams = ctl.stream_totals() if ctl is not None and any(o.product == "inference" for o in running) else None
+            b = Batch()
+            reserved: dict[str, list] = {}
+            ahead: dict[str, float] = {}
             for o in running:
                 if o.product == "accelerator_hours":
-                    req = json.loads(o.request_json)
+                    req = o.req
                     _i, info, d = self._shell_info(req.get("shell"))
-                    m = json.loads(o.metered_json)
-                    reserved.setdefault(info.name, []).append((o, req, m, d))
-            for o in running:
-                cur = conn.execute(select(T.orders.c.status, T.orders.c.charged_micro).where(T.orders.c.id == o.id)).one()
-                if cur.status != "running":
-                    continue
-                o.charged_micro = cur.charged_micro
-                if o.product == "accelerator_hours":
-                    continue
-                self._meter_one(conn, o, t_s, streams, postings)
+                    reserved.setdefault(info.name, []).append((o, req, json.loads(o.metered_json), d))
+                else:
+                    self._meter_one(b, o, t_s, streams)
             for shell, items in reserved.items():
-                self._meter_reservations(conn, items, acc_delta.get(shell, 0.0), t_s, postings)
-            post(conn, postings, guard=False)
+                ahead[shell] = self._meter_reservations(b, items, acc_delta.get(shell, 0.0), t_s)
+            b.flush(conn)
             conn.execute(update(T.twin_clock).where(T.twin_clock.c.id == 1).values(step=k, updated_at=now_iso()))
+        self._ahead_s = ahead
+
+    def _fill_fixed(self, conn, orders: list) -> None:
+        """Give each order its request and plan (parsed once: they never change after creation)."""
+        missing = [o.id for o in orders if o.id not in self._fixed]
+        for i in range(0, len(missing), 500):
+            part = missing[i:i + 500]
+            names = {f"i{j}": v for j, v in enumerate(part)}
+            rows = T.run(conn, f"SELECT id, request_json, plan_json FROM orders WHERE id IN ({', '.join(':' + k for k in names)})", names)
+            for r in rows:
+                self._fixed[r.id] = (json.loads(r.request_json), json.loads(r.plan_json))
+        for o in orders:
+            o.req, o.plan = self._fixed[o.id]
 
     def _shell_acc_delta(self) -> dict[str, float]:
         """Accelerator-seconds each shell delivered since the last meter."""
@@ -246,42 +268,45 @@ class TwinHost(Planner):
             out[info.name] = float(acc_s[info.start:info.stop].sum() - prev[info.start:info.stop].sum())
         return out
 
-    def _charge(self, conn, o, metered: dict, cum_price: float, postings, metrics: dict, t_s: float) -> int:
+    def _charge(self, b: "Batch", o, metered: dict, cum_price: float, metrics: dict) -> None:
         """Usage events for ``metrics`` (metric -> quantity this tick) and the capture of the price's
-        increase; returns the new charged total [micro-credits]."""
+        increase (never past the hold); updates ``o.charged_micro``."""
         want = micro(cum_price) if cum_price > 0 else 0
         room = int(o.hold_micro) - int(o.charged_micro)
         delta = max(0, min(want - int(metered.get("twin_charged_micro", 0)), room))
-        rows = []
-        total_q = sum(q for q in metrics.values() if q > 0)
-        left = delta
         items = [(mname, q) for mname, q in metrics.items() if q > 0]
+        total_q = sum(q for _m, q in items)
+        left = delta
+        now, sim_t = now_iso(), self.t_iso()
         for j, (mname, q) in enumerate(items):
             c = left if j == len(items) - 1 else int(delta * q / total_q)
             left -= c
-            rows.append({"order_id": o.id, "account_id": o.account_id, "metric": mname, "quantity": float(q), "credits_micro": int(c),
-                         "sim_time": self.t_iso(), "source": "twin", "created_at": now_iso()})
-        if rows:
-            conn.execute(insert(T.usage_events), rows)
+            b.usage.append({"order_id": o.id, "account_id": o.account_id, "metric": mname, "quantity": float(q), "credits_micro": int(c),
+                            "sim_time": sim_t, "source": "twin", "created_at": now})
         if delta > 0:
-            postings.append(Posting("capture", [(SYS_HOLDS, -delta), (SYS_REVENUE, delta)], f"usage of order {o.id}", o.id, self.t_iso()))
+            b.postings.append(Posting("capture", [(SYS_HOLDS, -delta), (SYS_REVENUE, delta)], f"usage of order {o.id}", o.id, sim_t))
         metered["twin_charged_micro"] = int(metered.get("twin_charged_micro", 0)) + delta
-        return int(o.charged_micro) + delta
+        o.charged_micro = int(o.charged_micro) + delta
 
-    def _meter_one(self, conn, o, t_s, streams, postings) -> None:
+    def _late(self, plan: dict) -> str | None:
+        exp = dt.datetime.fromisoformat(plan["expected_completion"].replace("Z", "+00:00"))
+        start = dt.datetime.fromisoformat(plan["earliest_start"].replace("Z", "+00:00"))
+        slack = max(LATE_SLACK * (exp - start).total_seconds(), self.chunk_steps * self.sim.step_s)
+        if (self.now - exp).total_seconds() > slack:
+            return f"completed at {self.t_iso()}, promised by {plan['expected_completion']}"
+        return None
+
+    def _meter_one(self, b: "Batch", o, t_s: float, streams) -> None:
         m = json.loads(o.metered_json)
-        plan = json.loads(o.plan_json)
+        plan = o.plan
         ctl = self._ctl()
-        done, status, reason = False, "completed", None
-        late_vs = None
+        done, status, reason, late = False, "completed", None, None
         if o.product == "inference":
             w = ctl.work[o.work_id]
             s = w["stream"]
             tin, tout = float(streams["tokens_in"][s]), float(streams["tokens_out"][s])
-            d_in, d_out = tin - m["input_tokens"], tout - m["output_tokens"]
             p_in, p_out = plan["detail"]["price_per_m_input"], plan["detail"]["price_per_m_output"]
-            charged = self._charge(conn, o, m, (tin * p_in + tout * p_out) / 1e6, postings,
-                                   {"input_tokens": d_in, "output_tokens": d_out}, t_s)
+            self._charge(b, o, m, (tin * p_in + tout * p_out) / 1e6, {"input_tokens": tin - m["input_tokens"], "output_tokens": tout - m["output_tokens"]})
             m.update(input_tokens=tin, output_tokens=tout, served=int(streams["served"][s]), pending=int(streams["pending"][s]),
                      unreachable=int(streams["unreachable"][s]))
             end_s = w["t_end_s"] if w["cancelled_s"] is None else w["cancelled_s"]
@@ -291,17 +316,15 @@ class TwinHost(Planner):
                 m.update(ttft_s_p50=fig["ttft_s_p50"], ttft_s_p99=fig["ttft_s_p99"], tpot_s_p50=fig["tpot_s_p50"])
                 promise = plan.get("latency_s_promise")
                 if promise is not None and fig["ttft_s_p99"] is not None and fig["ttft_s_p99"] > promise:
-                    late_vs = f"p99 time to first token {fig['ttft_s_p99']:.3f} s > promised {promise:.3f} s"
+                    late = f"p99 time to first token {fig['ttft_s_p99']:.3f} s > promised {promise:.3f} s"
         elif o.product == "training":
             e = ctl.work[o.work_id]
             summ = e["entry"]["job"].summary()
-            members = e["members"]
             d = self._shell_info(e["shell"])[2]
-            acc_s = members * d.n_acc * (t_s - e["t_start_s"])
-            price = acc_s / 3600.0 * self.prices.accelerator_hour(d.accelerator)
-            charged = self._charge(conn, o, m, price, postings, {"accelerator_s": acc_s - m["accelerator_s"]}, t_s)
+            acc_s = e["members"] * d.n_acc * (t_s - e["t_start_s"])
+            self._charge(b, o, m, acc_s / 3600.0 * self.prices.accelerator_hour(d.accelerator), {"accelerator_s": acc_s - m["accelerator_s"]})
             m.update(accelerator_s=acc_s, tokens_trained=float(summ["tokens_trained"]), tokens_target=float(summ["tokens_target"]))
-            if summ["done"] or charged >= o.hold_micro:
+            if summ["done"] or o.charged_micro >= o.hold_micro:
                 done = True
                 if not summ["done"]:
                     status, reason = "failed", "the hold is spent before the target was reached (charged for the time used)"
@@ -309,25 +332,19 @@ class TwinHost(Planner):
             s = ctl.tasking.summary(o.work_id)
             if s["status"] == "delivered":
                 price = self.prices.eo_task() + s["product_b"] / 1e9 * self.prices.downlink_per_gb()
-                charged = self._charge(conn, o, m, price, postings, {"tasks": 1, "bytes": s["product_b"]}, t_s)
+                self._charge(b, o, m, price, {"tasks": 1, "bytes": s["product_b"]})
                 m.update(tasks=1, bytes=s["product_b"], satellite=s["satellite"], captured_s=s["captured_s"], delivered_s=s["delivered_s"])
                 done = True
             elif s["status"] in ("expired", "cancelled"):
                 done, status, reason = True, "failed", f"target not imaged within the window ({s['status']})"
-                charged = int(o.charged_micro)
-            else:
-                charged = int(o.charged_micro)
-        if done and status == "completed":
-            exp = dt.datetime.fromisoformat(plan["expected_completion"].replace("Z", "+00:00"))
-            start = dt.datetime.fromisoformat(plan["earliest_start"].replace("Z", "+00:00"))
-            slack = max(LATE_SLACK * (exp - start).total_seconds(), self.chunk_steps * self.sim.step_s)
-            if (self.now - exp).total_seconds() > slack and late_vs is None:
-                late_vs = f"completed at {self.t_iso()}, promised by {plan['expected_completion']}"
-        self._save(conn, o, m, charged, done, status, reason, late_vs, postings)
+        if done and status == "completed" and late is None:
+            late = self._late(plan)
+        self._save(b, o, m, done, status, reason, late)
 
-    def _meter_reservations(self, conn, items, delivered_s: float, t_s: float, postings) -> None:
+    def _meter_reservations(self, b: "Batch", items, delivered_s: float, t_s: float) -> float:
         """Share the shell's delivered accelerator-seconds among its running reservations, in
-        proportion to what each still needs (none gets more than it needs)."""
+        proportion to what each still needs (none gets more than it needs); returns what they still
+        need after this tick [accelerator-s] (the next quotes' queue ahead)."""
         need = np.array([max(req["quantity"] * 3600.0 - m["accelerator_s"], 0.0) for (_o, req, m, _d) in items])
         give = np.zeros(need.size)
         left = max(delivered_s, 0.0)
@@ -341,55 +358,44 @@ class TwinHost(Planner):
             if float(add.sum()) <= 1e-12:
                 break
         for j, (o, req, m, d) in enumerate(items):
-            cur = conn.execute(select(T.orders.c.status, T.orders.c.charged_micro).where(T.orders.c.id == o.id)).one()
-            if cur.status != "running":
-                continue
-            o.charged_micro = cur.charged_micro
             acc_s = m["accelerator_s"] + float(give[j])
-            price = acc_s / 3600.0 * self.prices.accelerator_hour(d.accelerator)
-            charged = self._charge(conn, o, m, price, postings, {"accelerator_s": float(give[j])}, t_s)
+            self._charge(b, o, m, acc_s / 3600.0 * self.prices.accelerator_hour(d.accelerator), {"accelerator_s": float(give[j])})
             m["accelerator_s"] = acc_s
             full = acc_s >= req["quantity"] * 3600.0 - 1e-6
-            window_over = t_s - m["t_start_s"] >= req["window"]
-            done = full or window_over
-            late_vs, status, reason = None, "completed", None
-            if done:
-                plan = json.loads(o.plan_json)
-                exp = dt.datetime.fromisoformat(plan["expected_completion"].replace("Z", "+00:00"))
-                start = dt.datetime.fromisoformat(plan["earliest_start"].replace("Z", "+00:00"))
-                slack = max(LATE_SLACK * (exp - start).total_seconds(), self.chunk_steps * self.sim.step_s)
-                if not full:
-                    reason = f"window ended with {acc_s / 3600:.4f} of {req['quantity']:g} accelerator-hours delivered (charged for those)"
-                    late_vs = reason
-                elif (self.now - exp).total_seconds() > slack:
-                    late_vs = f"completed at {self.t_iso()}, promised by {plan['expected_completion']}"
-            self._save(conn, o, m, charged, done, status, reason, late_vs, postings)
+            done = full or t_s - m["t_start_s"] >= req["window"]
+            reason, late = None, None
+            if done and not full:
+                reason = late = f"window ended with {acc_s / 3600:.4f} of {req['quantity']:g} accelerator-hours delivered (charged for those)"
+            elif done:
+                late = self._late(o.plan)
+            self._save(b, o, m, done, "completed", reason, late)
+        return float(np.maximum(need - give, 0.0).sum())
 
-    def _save(self, conn, o, m, charged, done, status, reason, late_vs, postings) -> None:
-        vals = {"metered_json": json.dumps(m), "charged_micro": int(charged), "updated_at": now_iso()}
-        if not done:
-            conn.execute(update(T.orders).where(T.orders.c.id == o.id).values(**vals))
-            return
-        o.charged_micro = int(charged)
-        conn.execute(update(T.orders).where(T.orders.c.id == o.id).values(**vals))
-        self._end(conn, o, status, postings, m, reason=reason, late=late_vs)
+    def _save(self, b: "Batch", o, m: dict, done: bool, status: str, reason: str | None, late: str | None) -> None:
+        text = json.dumps(m)
+        if text != o.metered_json:
+            o.metered_json = text
+            b.touch(o)
+        if done:
+            self._end(b, o, status, reason=reason, late=late)
 
-    def _end(self, conn, o, status: str, postings, metered: dict, reason: str | None = None, late: str | None = None) -> None:
+    def _end(self, b: "Batch", o, status: str, reason: str | None = None, late: str | None = None) -> None:
         """End an order: release what its hold has left; a credit note when a promise was missed."""
+        sim_t = self.t_iso()
         rest = int(o.hold_micro) - int(o.charged_micro)
         if rest > 0:
-            postings.append(Posting("release", [(SYS_HOLDS, -rest), (o.account_id, rest)], f"release of order {o.id} ({status})", o.id, self.t_iso()))
+            b.postings.append(Posting("release", [(SYS_HOLDS, -rest), (o.account_id, rest)], f"release of order {o.id} ({status})", o.id, sim_t))
         credited = 0
         if late is not None and int(o.charged_micro) > 0 and self.service.sla_credit_fraction > 0:
             credited = int(round(int(o.charged_micro) * float(self.service.sla_credit_fraction)))
             if credited > 0:
-                postings.append(Posting("credit_note", [(SYS_CREDIT_NOTES, -credited), (o.account_id, credited)],
-                                        f"credit note for order {o.id}: {late}"[:300], o.id, self.t_iso()))
-        conn.execute(update(T.orders).where(T.orders.c.id == o.id).values(
-            status=status, sim_ended=self.t_iso(), updated_at=now_iso(), credited_micro=credited,
-            reason=reason if reason is not None else (late if late is not None else None)))
-        conn.execute(insert(T.order_events).values(order_id=o.id, status=status, at=now_iso(), sim_time=self.t_iso(),
-                                                   note=(reason or late or None)))
+                b.postings.append(Posting("credit_note", [(SYS_CREDIT_NOTES, -credited), (o.account_id, credited)],
+                                          f"credit note for order {o.id}: {late}"[:300], o.id, sim_t))
+        o.status, o.sim_ended, o.credited_micro = status, sim_t, credited
+        self._fixed.pop(o.id, None)
+        o.reason = reason if reason is not None else late
+        b.touch(o)
+        b.events.append({"order_id": o.id, "status": status, "at": now_iso(), "sim_time": sim_t, "note": (reason or late or None)})
 
     # ------------------------------------------------------------------ cancel
 
@@ -406,15 +412,14 @@ class TwinHost(Planner):
                     o = _ns(conn.execute(select(T.orders).where(T.orders.c.id == order_id)).one())
                     if o.status not in ("accepted", "queued", "running"):
                         raise OrbitcloudError(f"order {order_id} is {o.status}; only open orders can be cancelled")
-                    postings: list[Posting] = []
+                    b = Batch()
                     if o.status == "running" and o.work_id is not None:
                         act = A.CancelWork(work=o.work_id)
                         self.sim.act(act)
                         applied = True
-                        conn.execute(insert(T.twin_actions).values(step=self.sim.k, order_id=o.id,
-                                                                   action_json=json.dumps({"kind": act.kind, "fields": _fields(act)})))
-                    self._end(conn, o, "cancelled", postings, {}, reason="cancelled by the customer")
-                    post(conn, postings, guard=False)
+                        b.actions.append({"step": self.sim.k, "order_id": o.id, "action_json": json.dumps({"kind": act.kind, "fields": _fields(act)})})
+                    self._end(b, o, "cancelled", reason="cancelled by the customer")
+                    b.flush(conn)
             except Exception:
                 if applied:
                     self.restore()
@@ -441,6 +446,41 @@ class TwinHost(Planner):
         cap = sum(v for v in data["nameplate_ops_per_s"] if isinstance(v, float) and math.isfinite(v))
         return {"sim_time": now, "satellites": n, "sunlit": lit, "compute_share": (used / cap) if cap > 0 else 0.0,
                 "rows": rows, "truncated": n > len(rows)}
+
+
+#: The columns of an order a tick may change (written back with one executemany).
+_MUTABLE = ("status", "work_id", "metered_json", "charged_micro", "credited_micro", "reason", "sim_started", "sim_ended")
+
+
+class Batch:
+    """What one tick writes, collected and then written in a few statements (``flush``)."""
+
+    def __init__(self) -> None:
+        self.usage: list[dict] = []
+        self.events: list[dict] = []
+        self.actions: list[dict] = []
+        self.postings: list[Posting] = []
+        self.dirty: dict[str, SimpleNamespace] = {}
+
+    def touch(self, o: SimpleNamespace) -> None:
+        self.dirty[o.id] = o
+
+    def flush(self, conn) -> None:
+        from sqlalchemy import bindparam
+
+        if self.actions:
+            conn.execute(insert(T.twin_actions), self.actions)
+        if self.usage:
+            conn.execute(insert(T.usage_events), self.usage)
+        if self.dirty:
+            now = now_iso()
+            stmt = update(T.orders).where(T.orders.c.id == bindparam("b_id")).values(
+                {c: bindparam(f"b_{c}") for c in _MUTABLE} | {"updated_at": bindparam("b_updated_at")})
+            conn.execute(stmt, [{"b_id": o.id, "b_updated_at": now, **{f"b_{c}": getattr(o, c) for c in _MUTABLE}}
+                                for o in self.dirty.values()])
+        if self.events:
+            conn.execute(insert(T.order_events), self.events)
+        post(conn, self.postings, guard=False)
 
 
 def _ns(row) -> SimpleNamespace:

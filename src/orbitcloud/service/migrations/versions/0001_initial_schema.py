@@ -124,6 +124,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_orders_seq', ['seq'], unique=True)
         batch_op.create_index('ix_orders_account', ['account_id', 'seq'], unique=False)
         batch_op.create_index('ix_orders_status', ['status', 'seq'], unique=False)
 
@@ -240,6 +241,7 @@ def downgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_status')
         batch_op.drop_index('ix_orders_account')
+        batch_op.drop_index('ix_orders_seq')
 
     op.drop_table('orders')
     with op.batch_alter_table('entries', schema=None) as batch_op:
