@@ -204,6 +204,64 @@ def run(conn: Connection, sql: str, params=None):
     return conn.exec_driver_sql(sql, params if params is not None else {})
 
 
+class _Item:
+    __slots__ = ("fn", "result", "exc", "done")
+
+    def __init__(self, fn) -> None:
+        self.fn, self.result, self.exc, self.done = fn, None, None, False
+
+
+class _GroupCommit:
+    """Leader/follower group commit (see :meth:`Database.grouped`): the first waiter commits the
+    queue; those who arrive meanwhile wait for the next group."""
+
+    def __init__(self, db: "Database") -> None:
+        self.db = db
+        self.queue: list[_Item] = []
+        self.cv = threading.Condition()
+        self.busy = False
+
+    def run(self, fn):
+        item = _Item(fn)
+        with self.cv:
+            self.queue.append(item)
+            while not item.done:
+                if self.busy:
+                    self.cv.wait()
+                    continue
+                self.busy = True
+                batch, self.queue = self.queue, []
+                self.cv.release()
+                try:
+                    self._commit(batch)
+                finally:
+                    self.cv.acquire()
+                    self.busy = False
+                    self.cv.notify_all()
+        if item.exc is not None:
+            raise item.exc
+        return item.result
+
+    def _commit(self, batch: list[_Item]) -> None:
+        try:
+            with self.db.write() as conn:
+                for it in batch:
+                    sp = conn.begin_nested()
+                    try:
+                        it.result = it.fn(conn)
+                        sp.commit()
+                    except BaseException as exc:  # noqa: BLE001 - handed to its caller
+                        sp.rollback()
+                        it.exc = exc
+        except BaseException as exc:  # noqa: BLE001 - the commit failed: nothing of the group is kept
+            for it in batch:
+                if it.exc is None:
+                    it.exc, it.result = exc, None
+        finally:
+            for it in batch:
+                it.done = True
+
+
 def normalise_url(url: str) -> str:
     """A database URL as SQLAlchemy takes it: ``postgresql://`` means psycopg 3; a path means SQLite."""
     if "://" not in url:
@@ -232,6 +290,7 @@ class Database:
         self.url = normalise_url(url)
         self.sqlite = self.url.startswith("sqlite")
         self._writer = threading.Lock() if self.sqlite else None
+        self._group = _GroupCommit(self)
         try:
             if self.sqlite:
                 path = self.url.split("///", 1)[1] if "///" in self.url else ""
@@ -243,9 +302,9 @@ class Database:
                 self.engine = self._sqlite_engine(immediate=True)
                 self.read_engine = self._sqlite_engine(immediate=False)
             else:
-                self.engine = create_engine(self.url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+                self.engine = create_engine(self.url, pool_size=20, max_overflow=20, pool_recycle=1800)
                 # reads: autocommit, no BEGIN/COMMIT round trips (each statement sees committed data)
-                self.read_engine = create_engine(self.url, pool_size=20, max_overflow=20, pool_pre_ping=True,
+                self.read_engine = create_engine(self.url, pool_size=20, max_overflow=20, pool_recycle=1800,
                                                  isolation_level="AUTOCOMMIT")
         except OrbitcloudError:
             raise
@@ -286,6 +345,13 @@ class Database:
     def read(self) -> Iterator[Connection]:
         with self.read_engine.connect() as conn:
             yield conn
+
+    def grouped(self, fn):
+        """``fn(conn)`` in a write transaction shared with the other callers waiting now (group
+        commit): each runs in its own SAVEPOINT, in arrival order, so one that raises is rolled back
+        alone and gets its exception; the rest are committed together and only then answered. One
+        commit (one fsync on SQLite) serves many concurrent creates."""
+        return self._group.run(fn)
 
     def dispose(self) -> None:
         self.engine.dispose()

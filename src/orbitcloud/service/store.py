@@ -45,8 +45,7 @@ def idempotent(db, principal: Principal, idem_key: str | None, method: str, path
     response, and its result is passed to ``create`` (the twin's plan of an order, say)."""
     if idem_key is None:
         ctx = prepare() if prepare is not None else None
-        with db.write() as conn:
-            status, body = create(conn, ctx)
+        status, body = db.grouped(lambda conn: create(conn, ctx))
         return status, body, False
     if not 1 <= len(idem_key) <= 255:
         raise ApiError(400, "Idempotency-Key: 1 to 255 characters", "bad-idempotency-key")
@@ -66,17 +65,20 @@ def idempotent(db, principal: Principal, idem_key: str | None, method: str, path
         if hit is not None:
             return hit
     ctx = prepare() if prepare is not None else None
-    try:
-        with db.write() as conn:
-            hit = stored(conn)
-            if hit is not None:
-                return hit
-            status, body = create(conn, ctx)
-            T.run(conn, "INSERT INTO idempotency (key_id, idem_key, method, path, body_hash, status, response_json, created_at) "
-                        "VALUES (:k, :i, :m, :p, :b, :s, :r, :c)",
-                  {"k": principal.key_id, "i": idem_key, "m": method, "p": path, "b": bhash, "s": status, "r": json.dumps(body),
-                   "c": now_iso()})
+
+    def once(conn):
+        hit = stored(conn)
+        if hit is not None:
+            return hit
+        status, body = create(conn, ctx)
+        T.run(conn, "INSERT INTO idempotency (key_id, idem_key, method, path, body_hash, status, response_json, created_at) "
+                    "VALUES (:k, :i, :m, :p, :b, :s, :r, :c)",
+              {"k": principal.key_id, "i": idem_key, "m": method, "p": path, "b": bhash, "s": status, "r": json.dumps(body),
+               "c": now_iso()})
         return status, body, False
+
+    try:
+        return db.grouped(once)
     except IntegrityError:  # the same key raced in another request and committed first
         with db.read() as conn:
             hit = stored(conn)

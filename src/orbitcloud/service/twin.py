@@ -40,6 +40,9 @@ from orbitcloud.service.pricing import PriceList, micro
 INFERENCE_GRACE_S = 3600.0
 #: The twin is metered at least this often [s of simulated time] (orders end at a chunk boundary).
 CHUNK_S = 300.0
+#: Running reservations are written (usage events, charges) at least this often [s of simulated
+#: time], and whenever one ends; in between they are metered in memory.
+FLUSH_S = 3600.0
 #: Completion this much later than promised (share of the planned duration, at least one step) is a miss.
 LATE_SLACK = 0.10
 
@@ -76,6 +79,7 @@ class TwinHost(Planner):
         self._plan_positions = None
         self._ahead_s: dict[str, float] = {}
         self._fixed: dict[str, tuple[dict, dict]] = {}  # order id -> (request, plan), parsed once
+        self._res: dict[str, dict] = {}  # running reservations metered in memory between writes
         self._waiting = 0
         self.sim = Simulation(scenario, **self.options)
         self.name = self.sim.loaded.scenario.name
@@ -126,6 +130,20 @@ class TwinHost(Planner):
                     conn.execute(insert(T.twin_clock).values(id=1, scenario=self.name, step=0, updated_at=now_iso()))
             self._acc_prev = None
             self._shell_acc_delta()  # the meter's baseline: what the shells delivered up to now
+            self._res = {}
+            with self.db.read() as conn:
+                rows = T.run(conn, "SELECT id, metered_json FROM orders WHERE status = 'running' AND product = 'accelerator_hours'").all()
+                self._fill_fixed(conn, [SimpleNamespace(id=r.id) for r in rows])
+            for r in rows:
+                self._track(r.id, json.loads(r.metered_json))
+
+    def _track(self, oid: str, metered: dict) -> None:
+        """Meter a running reservation in memory from now on (see ``_meter_reservations``)."""
+        req, _plan = self._fixed[oid]
+        _i, info, _d = self._shell_info(req.get("shell"))
+        self._res[oid] = {"shell": info.name, "quantity_s": req["quantity"] * 3600.0, "window_s": float(req["window"]),
+                          "t_start_s": float(metered.get("t_start_s", 0.0)), "acc_s": float(metered.get("accelerator_s", 0.0)),
+                          "flushed_k": self.sim.k}
 
     # ------------------------------------------------------------------ ticks
 
@@ -153,7 +171,7 @@ class TwinHost(Planner):
     def _start_queued(self) -> None:
         if not self._queued_hint():
             return
-        applied = []
+        applied, started = [], []
         try:
             with self.db.write() as conn:
                 lock_head(conn)
@@ -183,9 +201,14 @@ class TwinHost(Planner):
                     metered.update(meter0)
                     o.status, o.work_id, o.sim_started, o.metered_json = "running", work_id, self.t_iso(), json.dumps(metered)
                     b.touch(o)
+                    if o.product == "accelerator_hours":
+                        self._fixed.setdefault(o.id, (req, json.loads(o.plan_json)))
+                        started.append((o.id, metered))
                     b.events.append({"order_id": o.id, "status": "running", "at": now_iso(), "sim_time": self.t_iso(), "note": None})
                 b.flush(conn)
             self._waiting = waiting
+            for oid, metered in started:  # committed: meter them from the next tick
+                self._track(oid, metered)
         except Exception:
             if applied:
                 self.restore()
@@ -222,25 +245,28 @@ class TwinHost(Planner):
         acc_delta = self._shell_acc_delta()
         with self.db.write() as conn:
             lock_head(conn)
-            running = [_ns(r) for r in T.run(conn, "SELECT id, seq, account_id, product, hold_micro, charged_micro, credited_micro, status, "
-                                                    "work_id, metered_json, reason, sim_started, sim_ended FROM orders "
-                                                    "WHERE status = 'running' ORDER BY seq")]
+            cols = "id, seq, account_id, product, hold_micro, charged_micro, credited_micro, status, work_id, metered_json, reason, sim_started, sim_ended"
+            running = [_ns(r) for r in T.run(conn, f"SELECT {cols} FROM orders WHERE status = 'running' AND product != 'accelerator_hours' ORDER BY seq")]
             self._fill_fixed(conn, running)
             streams = ctl.stream_totals() if ctl is not None and any(o.product == "inference" for o in running) else None
             b = Batch()
-            reserved: dict[str, list] = {}
-            ahead: dict[str, float] = {}
             for o in running:
-                if o.product == "accelerator_hours":
-                    req = o.req
-                    _i, info, d = self._shell_info(req.get("shell"))
-                    reserved.setdefault(info.name, []).append((o, req, json.loads(o.metered_json), d))
-                else:
-                    self._meter_one(b, o, t_s, streams)
-            for shell, items in reserved.items():
-                ahead[shell] = self._meter_reservations(b, items, acc_delta.get(shell, 0.0), t_s)
+                self._meter_one(b, o, t_s, streams)
+            due = self._share_reservations(acc_delta, t_s)
+            if due:
+                rows = []
+                for i in range(0, len(due), 500):
+                    part = {f"i{j}": v for j, v in enumerate(due[i:i + 500])}
+                    rows += [_ns(r) for r in T.run(conn, f"SELECT {cols} FROM orders WHERE id IN ({', '.join(':' + x for x in part)})", part)]
+                self._fill_fixed(conn, rows)
+                self._meter_reservations(b, rows, t_s)
             b.flush(conn)
             conn.execute(update(T.twin_clock).where(T.twin_clock.c.id == 1).values(step=k, updated_at=now_iso()))
+        for oid in [oid for oid, r in self._res.items() if r.get("ended")]:
+            del self._res[oid]
+        ahead: dict[str, float] = {}
+        for r in self._res.values():
+            ahead[r["shell"]] = ahead.get(r["shell"], 0.0) + max(r["quantity_s"] - r["acc_s"], 0.0)
         self._ahead_s = ahead
 
     def _fill_fixed(self, conn, orders: list) -> None:
@@ -341,35 +367,62 @@ class TwinHost(Planner):
             late = self._late(plan)
         self._save(b, o, m, done, status, reason, late)
 
-    def _meter_reservations(self, b: "Batch", items, delivered_s: float, t_s: float) -> float:
-        """Share the shell's delivered accelerator-seconds among its running reservations, in
-        proportion to what each still needs (none gets more than it needs); returns what they still
-        need after this tick [accelerator-s] (the next quotes' queue ahead)."""
-        need = np.array([max(req["quantity"] * 3600.0 - m["accelerator_s"], 0.0) for (_o, req, m, _d) in items])
-        give = np.zeros(need.size)
-        left = max(delivered_s, 0.0)
-        active = need > 0
-        while left > 1e-9 and active.any():  # water-filling: at most len(items) rounds
-            share = left * need[active] / need[active].sum() if need[active].sum() > 0 else 0
-            add = np.minimum(share, need[active] - give[active])
-            give[active] += add
-            left -= float(add.sum())
-            active = active & (need - give > 1e-9)
-            if float(add.sum()) <= 1e-12:
-                break
-        for j, (o, req, m, d) in enumerate(items):
-            acc_s = m["accelerator_s"] + float(give[j])
-            self._charge(b, o, m, acc_s / 3600.0 * self.prices.accelerator_hour(d.accelerator), {"accelerator_s": float(give[j])})
+    def _share_reservations(self, acc_delta: dict[str, float], t_s: float) -> list[str]:
+        """Share each shell's delivered accelerator-seconds among its running reservations, in
+        proportion to what each still needs (none gets more than it needs), in memory; returns the
+        ids to write now: those done (full or window over) and those not written for
+        ``FLUSH_S`` of simulated time."""
+        by_shell: dict[str, list[str]] = {}
+        for oid, r in self._res.items():
+            by_shell.setdefault(r["shell"], []).append(oid)
+        due = []
+        flush_steps = max(1, int(round(FLUSH_S / self.sim.step_s)))
+        for shell, ids in by_shell.items():
+            need = np.array([max(self._res[i]["quantity_s"] - self._res[i]["acc_s"], 0.0) for i in ids])
+            give = np.zeros(need.size)
+            left = max(acc_delta.get(shell, 0.0), 0.0)
+            active = need > 0
+            while left > 1e-9 and active.any():  # water-filling: at most len(ids) rounds
+                share = left * need[active] / need[active].sum()
+                add = np.minimum(share, need[active] - give[active])
+                give[active] += add
+                left -= float(add.sum())
+                active = active & (need - give > 1e-9)
+                if float(add.sum()) <= 1e-12:
+                    break
+            for j, oid in enumerate(ids):
+                r = self._res[oid]
+                r["acc_s"] += float(give[j])
+                r["full"] = r["acc_s"] >= r["quantity_s"] - 1e-6
+                r["done"] = r["full"] or t_s - r["t_start_s"] >= r["window_s"]
+                if r["done"] or self.sim.k - r["flushed_k"] >= flush_steps:
+                    due.append(oid)
+        return due
+
+    def _meter_reservations(self, b: "Batch", rows: list, t_s: float) -> None:
+        """Write the due reservations: usage and charges since their last write; end the done ones."""
+        for o in rows:
+            r = self._res.get(o.id)
+            if r is None:
+                continue
+            if o.status != "running":  # ended elsewhere (cancelled) since the tick began
+                r["ended"] = True
+                continue
+            req, plan = o.req, o.plan
+            d = self._shell_info(req.get("shell"))[2]
+            m = json.loads(o.metered_json)
+            acc_s = r["acc_s"]
+            self._charge(b, o, m, acc_s / 3600.0 * self.prices.accelerator_hour(d.accelerator), {"accelerator_s": acc_s - m["accelerator_s"]})
             m["accelerator_s"] = acc_s
-            full = acc_s >= req["quantity"] * 3600.0 - 1e-6
-            done = full or t_s - m["t_start_s"] >= req["window"]
+            r["flushed_k"] = self.sim.k
             reason, late = None, None
-            if done and not full:
+            if r["done"] and not r["full"]:
                 reason = late = f"window ended with {acc_s / 3600:.4f} of {req['quantity']:g} accelerator-hours delivered (charged for those)"
-            elif done:
-                late = self._late(o.plan)
-            self._save(b, o, m, done, "completed", reason, late)
-        return float(np.maximum(need - give, 0.0).sum())
+            elif r["done"]:
+                late = self._late(plan)
+            if r["done"]:
+                r["ended"] = True
+            self._save(b, o, m, r["done"], "completed", reason, late)
 
     def _save(self, b: "Batch", o, m: dict, done: bool, status: str, reason: str | None, late: str | None) -> None:
         text = json.dumps(m)
@@ -418,8 +471,18 @@ class TwinHost(Planner):
                         self.sim.act(act)
                         applied = True
                         b.actions.append({"step": self.sim.k, "order_id": o.id, "action_json": json.dumps({"kind": act.kind, "fields": _fields(act)})})
+                    r = self._res.get(o.id)
+                    if r is not None:  # charge what it was delivered since its last write, then end it
+                        self._fill_fixed(conn, [o])
+                        d = self._shell_info(o.req.get("shell"))[2]
+                        m = json.loads(o.metered_json)
+                        self._charge(b, o, m, r["acc_s"] / 3600.0 * self.prices.accelerator_hour(d.accelerator),
+                                     {"accelerator_s": r["acc_s"] - m["accelerator_s"]})
+                        m["accelerator_s"] = r["acc_s"]
+                        o.metered_json = json.dumps(m)
                     self._end(b, o, "cancelled", reason="cancelled by the customer")
                     b.flush(conn)
+                self._res.pop(order_id, None)
             except Exception:
                 if applied:
                     self.restore()
