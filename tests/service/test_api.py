@@ -32,8 +32,13 @@ def test_minimal_order_runs_on_the_twin_and_is_charged_from_delivery(api):
     per_h = o["plan"]["detail"]["price_per_accelerator_hour"]
     assert o["charged_credits"] == pytest.approx(micro(2 * per_h) / 1e6, abs=1e-6)
     usage = api.client.get("/v1/usage", params={"order_id": order["id"]}, headers=key).json()["items"]
-    assert sum(u["quantity"] for u in usage) == pytest.approx(7200.0, abs=1e-6)
+    acc_s = [u for u in usage if u["metric"] == "accelerator_s"]
+    assert sum(u["quantity"] for u in acc_s) == pytest.approx(7200.0, abs=1e-6)
     assert sum(u["credits"] for u in usage) == pytest.approx(o["charged_credits"], abs=1e-6)
+    # the energy: 2 accelerator-hours of the 500 W three-body-744 computer = 1 kWh, metered, not priced
+    kwh = [u for u in usage if u["metric"] == "energy_kwh"]
+    assert sum(u["quantity"] for u in kwh) == pytest.approx(1.0, rel=1e-9) and all(u["credits"] == 0 for u in kwh)
+    assert o["metered"]["energy_kwh"] == pytest.approx(1.0, rel=1e-9)
     bal = api.client.get(f"/v1/accounts/{acc}", headers=key).json()
     assert bal["held"] == 0.0
     assert bal["balance"] == pytest.approx(100.0 - o["charged_credits"] + o["credited_credits"], abs=1e-6)

@@ -51,5 +51,22 @@ def need_customer(p: Principal) -> None:
         raise ApiError(403, "needs a customer key (orders and quotes belong to an account)", "forbidden")
 
 
+async def read(request: Request, fn):
+    """``fn(conn)`` on a read connection. SQLite answers in-process in microseconds: run it here, on
+    the event loop; PostgreSQL answers over a socket: run it in the thread pool, so that reads
+    overlap while they wait for the server."""
+    db = request.app.state.svc.db
+
+    def go():
+        with db.read() as conn:
+            return fn(conn)
+
+    if db.sqlite:
+        return go()
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(go)
+
+
 def body_hash(request: Request) -> str:
     return request.scope.get("state", {}).get("body_hash", "")

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from orbitcloud.errors import OrbitcloudError
 from orbitcloud.service import schemas as S
 from orbitcloud.service import store
-from orbitcloud.service.deps import Caller, IdemKey, body_hash, need_admin, need_customer, svc
+from orbitcloud.service.deps import Caller, IdemKey, body_hash, need_admin, need_customer, read, svc
 from orbitcloud.service.problems import ApiError
 
 router = APIRouter(prefix="/v1")
@@ -50,9 +50,7 @@ async def list_accounts(request: Request, p: Caller, limit: Limit = 100):
 
 @router.get("/accounts/{account_id}", response_model=S.Account, summary="An account with its balance")
 async def get_account(request: Request, account_id: Id, p: Caller):
-    s = svc(request)
-    with s.db.read() as conn:
-        return JSONResponse(store.account_view(conn, store.visible_account(conn, p, account_id)))
+    return JSONResponse(await read(request, lambda conn: store.account_view(conn, store.visible_account(conn, p, account_id))))
 
 
 @router.post("/accounts/{account_id}/topups", status_code=201, response_model=S.Transaction, summary="Add credits (admin)")
@@ -88,10 +86,11 @@ def set_limits(request: Request, account_id: Id, body: S.Limits, p: Caller):
 
 @router.get("/accounts/{account_id}/ledger", response_model=S.Statement, summary="Statement: every movement with its reason")
 async def ledger(request: Request, account_id: Id, p: Caller, after: Annotated[int, Query(ge=0)] = 0, limit: Limit = 500):
-    s = svc(request)
-    with s.db.read() as conn:
+    def q(conn):
         store.visible_account(conn, p, account_id)
         return store.statement(conn, account_id, after, limit)
+
+    return await read(request, q)
 
 
 @router.post("/accounts/{account_id}/keys", status_code=201, response_model=S.KeyCreated, summary="A new key for the account")
@@ -207,16 +206,12 @@ def create_order(request: Request, body: Annotated[S.Work, Body()], p: Caller, i
 async def list_orders(request: Request, p: Caller,
                 status: Annotated[str | None, Query(pattern=r"^(accepted|queued|running|completed|failed|cancelled)$")] = None,
                 after: Annotated[str | None, Query(max_length=40)] = None, limit: Limit = 100):
-    s = svc(request)
-    with s.db.read() as conn:
-        return store.list_orders(conn, p, status, after, limit)
+    return JSONResponse(await read(request, lambda conn: store.list_orders(conn, p, status, after, limit)))
 
 
 @router.get("/orders/{order_id}", response_model=S.Order, summary="An order with its life cycle")
 async def get_order(request: Request, order_id: Id, p: Caller):
-    s = svc(request)
-    with s.db.read() as conn:
-        return JSONResponse(store.get_order(conn, p, order_id))
+    return JSONResponse(await read(request, lambda conn: store.get_order(conn, p, order_id)))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=S.Order, summary="Cancel an open order")
@@ -235,11 +230,12 @@ def cancel_order(request: Request, order_id: Id, p: Caller):
 @router.get("/usage", response_model=S.UsageList, summary="Metered usage events")
 async def usage(request: Request, p: Caller, order_id: Annotated[str | None, Query(max_length=40)] = None,
           after: Annotated[int, Query(ge=0)] = 0, limit: Limit = 500):
-    s = svc(request)
-    with s.db.read() as conn:
+    def q(conn):
         if order_id is not None:
             store.get_order(conn, p, order_id)
         return store.list_usage(conn, p, order_id, after, limit)
+
+    return await read(request, q)
 
 
 @router.get("/fleet", summary="The fleet now: per satellite position, sunlight, battery, compute, work")

@@ -412,8 +412,14 @@ class TwinHost(Planner):
             d = self._shell_info(req.get("shell"))[2]
             m = json.loads(o.metered_json)
             acc_s = r["acc_s"]
-            self._charge(b, o, m, acc_s / 3600.0 * self.prices.accelerator_hour(d.accelerator), {"accelerator_s": acc_s - m["accelerator_s"]})
+            d_acc = acc_s - m["accelerator_s"]
+            self._charge(b, o, m, acc_s / 3600.0 * self.prices.accelerator_hour(d.accelerator), {"accelerator_s": d_acc})
+            if d_acc > 0:  # the energy those accelerator-seconds drew from the bus (metered, not priced)
+                b.usage.append({"order_id": o.id, "account_id": o.account_id, "metric": "energy_kwh",
+                                "quantity": d_acc * float(d.p_acc_w) / 3.6e6, "credits_micro": 0, "sim_time": self.t_iso(),
+                                "source": "twin", "created_at": now_iso()})
             m["accelerator_s"] = acc_s
+            m["energy_kwh"] = acc_s * float(d.p_acc_w) / 3.6e6
             r["flushed_k"] = self.sim.k
             reason, late = None, None
             if r["done"] and not r["full"]:
