@@ -88,12 +88,13 @@ class Posting:
     txn_id: str | None = None
 
 
-def post(conn: Connection, postings: Iterable[Posting], guard: bool = True) -> list[str]:
+def post(conn: Connection, postings: Iterable[Posting], guard: bool = True, limits: dict[str, int] | None = None) -> list[str]:
     """Append transactions (in this database transaction); returns their ids.
 
     Each must sum to zero. With ``guard`` (the default), a customer account that a posting debits may
-    not end below minus its credit limit: :class:`LedgerError` ``insufficient_funds`` and nothing is
-    written (the caller's transaction rolls back).
+    not end below minus its credit limit (read here, or given in ``limits`` by a caller that has just
+    read the account): :class:`LedgerError` ``insufficient_funds`` and nothing is written (the
+    caller's transaction rolls back).
     """
     postings = list(postings)
     if not postings:
@@ -106,7 +107,9 @@ def post(conn: Connection, postings: Iterable[Posting], guard: bool = True) -> l
                 if amt < 0 and acc not in SOURCES and not acc.startswith("sys:"):
                     debits[acc] = debits.get(acc, 0) + amt
         for acc, amt in debits.items():
-            limit = T.run(conn, "SELECT credit_limit_micro FROM accounts WHERE id = :a", {"a": acc}).scalar_one_or_none()
+            limit = (limits or {}).get(acc)
+            if limit is None:
+                limit = T.run(conn, "SELECT credit_limit_micro FROM accounts WHERE id = :a", {"a": acc}).scalar_one_or_none()
             if limit is None:
                 raise LedgerError("unknown_account", f"account {acc} does not exist")
             have = balance_micro(conn, acc)

@@ -192,18 +192,19 @@ def locked_quote(conn, principal: Principal, quote_id: str, work: dict, explicit
 
 def create_order(conn, principal: Principal, work: dict, plan: dict, price_m: int, hold_m: int, quote_id: str | None,
                  sim_time: str) -> dict:
-    spend = T.run(conn, "SELECT spend_limit_micro FROM accounts WHERE id = :a", {"a": principal.account_id}).scalar_one()
+    spend, credit_limit = T.run(conn, "SELECT spend_limit_micro, credit_limit_micro FROM accounts WHERE id = :a",
+                                {"a": principal.account_id}).one()
     if spend is not None and hold_m > int(spend):
         raise ApiError(402, f"the order holds {credits(hold_m):.6f} credits, more than the account's spend limit of "
                             f"{credits(int(spend)):.6f}", "spend-limit")
-    lock_head(conn)
-    seq = int(T.run(conn, "SELECT COALESCE(MAX(seq), 0) FROM orders").scalar_one()) + 1
     oid = new_id("ord")
     now = now_iso()
-    try:
-        post(conn, [Posting("hold", [(principal.account_id, -hold_m), (SYS_HOLDS, hold_m)], f"hold for order {oid}", oid, sim_time)])
+    try:  # post() locks the ledger head first: the order sequence below is taken under that lock
+        post(conn, [Posting("hold", [(principal.account_id, -hold_m), (SYS_HOLDS, hold_m)], f"hold for order {oid}", oid, sim_time)],
+             limits={principal.account_id: int(credit_limit)})
     except LedgerError as exc:
         raise ApiError(402, str(exc), exc.code) from None
+    seq = int(T.run(conn, "SELECT COALESCE(MAX(seq), 0) FROM orders").scalar_one()) + 1
     vals = {"id": oid, "seq": seq, "account_id": principal.account_id, "product": work["product"], "request_json": json.dumps(work),
             "plan_json": json.dumps(plan), "quote_id": quote_id, "price_micro": price_m, "hold_micro": hold_m, "charged_micro": 0,
             "credited_micro": 0, "status": "queued", "work_id": None, "metered_json": "{}", "reason": None, "created_at": now,
