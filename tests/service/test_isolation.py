@@ -30,7 +30,7 @@ def test_every_id_endpoint_hides_other_accounts(api):
     new_key = api.client.post(f"/v1/accounts/{a}/keys", headers=ka).json()
     api.advance("10min")
     ids = {"account_id": a, "order_id": order["id"], "quote_id": quote["id"], "key_id": new_key["key_id"]}
-    fakes = {"account_id": "acc_00000000000000000000", "order_id": "ord_00000000000000000000",
+    absent = {"account_id": "acc_00000000000000000000", "order_id": "ord_00000000000000000000",
              "quote_id": "quo_00000000000000000000", "key_id": "key_00000000000000000000"}
     routes = _id_routes(api.client)
     covered = set()
@@ -38,19 +38,19 @@ def test_every_id_endpoint_hides_other_accounts(api):
         names = re.findall(r"{(\w+)}", path)
         assert all(n in ids for n in names), f"a new id kind in {path}: add it to this test"
         real = path.format(**{n: ids[n] for n in names})
-        fake = path.format(**{n: fakes[n] for n in names})
+        gone = path.format(**{n: absent[n] for n in names})
         body = BODIES.get((method, path))
         r = api.client.request(method, real, json=body, headers=kb)
-        f = api.client.request(method, fake, json=body, headers=kb)
+        f = api.client.request(method, gone, json=body, headers=kb)
         if (method, path) in (("POST", "/v1/accounts/{account_id}/topups"), ("POST", "/v1/accounts/{account_id}/limits")):
             # admin-only: a customer is refused before any lookup, the same way for both ids
             assert r.status_code == f.status_code == 403, (method, path)
-            assert r.text.replace(real, fake) == f.text
+            assert r.text.replace(real, gone) == f.text
             covered.add((method, path))
             continue
         assert r.status_code == 404, (method, path, r.status_code, r.text)
         assert f.status_code == 404
-        swap = {ids[n]: fakes[n] for n in names}
+        swap = {ids[n]: absent[n] for n in names}
         text = r.text
         for k, v in swap.items():
             text = text.replace(k, v)

@@ -1,7 +1,8 @@
 """Parameter catalogs shipped as package data: every entry carries a ``source``.
 
 ``accelerators``, ``solar_cells``, ``batteries``, ``coatings`` (thermo-optical), ``satellites`` (complete
-built-in hardware designs) and ``economics`` (defaults of ``orbitcloud size``). Files are YAML next to
+built-in hardware designs), ``economics`` (defaults of ``orbitcloud size``) and ``service_prices``
+(default prices of ``orbitcloud serve``). Files are YAML next to
 this module; :func:`load` reads and caches one. :func:`entry` looks a name up and raises ``KeyError``
 whose message lists the known names.
 
@@ -18,7 +19,7 @@ import functools
 from importlib import resources
 from typing import Any
 
-CATALOGS = ("accelerators", "solar_cells", "batteries", "coatings", "satellites", "economics")
+CATALOGS = ("accelerators", "solar_cells", "batteries", "coatings", "satellites", "economics", "service_prices")
 
 
 @functools.lru_cache(maxsize=None)

@@ -2,7 +2,7 @@
 
 Prices are in **compute credits**, the service's unit of account; the defaults are set so that one
 credit buys what one US dollar buys at published ground-cloud list prices (sources in
-``docs/service.md`` and :data:`orbitcloud.service.pricing.SOURCES`). Every field is optional.
+``docs/service.md`` and ``catalog/service_prices.yaml``). Every field is optional.
 """
 
 from __future__ import annotations

@@ -11,23 +11,25 @@ import math
 
 from orbitcloud.service.db import MICRO
 
-#: The defaults' sources (``docs/service.md``; ``orbitcloud serve`` prints none of this).
-SOURCES = {
-    "inference": ("Together AI serverless list prices, Llama 3.1 Instruct Turbo: 8B US$0.18, 70B US$0.88, 405B US$3.50 "
-                  "per million tokens, input and output alike (together.ai/pricing, 2024-09)"),
-    "accelerator_hour": ("Lambda on-demand H100 SXM, US$2.99 per GPU-hour (lambda.ai pricing, 2025); other accelerators "
-                         "scaled by dense peak at the best precision both list (catalog/accelerators.yaml)"),
-    "eo_task": ("order of magnitude of commercial sub-metre tasking: about US$10 per km² with a 25 km² minimum, "
-                "i.e. about US$250 per tasked scene (SkySat tasking as resold in 2023-24); set your own"),
-    "downlink_per_gb": ("AWS Ground Station on-demand wideband antenna time, about US$22 per minute (aws.amazon.com/"
-                        "ground-station/pricing), at 500 Mbit/s: US$5.9 per GB; default rounded to 5 credits/GB"),
-}
+#: The defaults: ``catalog/service_prices.yaml`` (each value with its source).
+_CATALOG = "service_prices"
 
-#: Credits per million tokens by model size (parameters up to the bound), from SOURCES["inference"].
-_TOKEN_PRICE_BY_SIZE = ((10e9, 0.18), (100e9, 0.88), (math.inf, 3.50))
-H100_HOUR = 2.99
-EO_TASK = 250.0
-DOWNLINK_PER_GB = 5.0
+
+def _default(key: str) -> float:
+    from orbitcloud import catalog
+
+    return float(catalog.load(_CATALOG)[key]["value"])
+
+
+def sources() -> dict[str, str]:
+    """Each default price's source, by catalog key (``GET /v1/products``, ``docs/service.md``)."""
+    from orbitcloud import catalog
+
+    return {k: v["source"] for k, v in catalog.load(_CATALOG).items()}
+
+
+#: Model sizes (parameters, up to) and the catalog keys of their token prices.
+_TOKEN_PRICE_BY_SIZE = ((10e9, "token_price_upto_10b_per_m"), (100e9, "token_price_upto_100b_per_m"), (math.inf, "token_price_larger_per_m"))
 _PRECISIONS = ("bf16", "fp16", "fp8", "int8")
 
 
@@ -54,10 +56,9 @@ class PriceList:
         from orbitcloud.compute.models import llm
 
         params = float(llm(model).params)
-        for bound, price in _TOKEN_PRICE_BY_SIZE:
-            if params <= bound:
-                return price, price
-        return _TOKEN_PRICE_BY_SIZE[-1][1], _TOKEN_PRICE_BY_SIZE[-1][1]  # pragma: no cover
+        key = next(k for bound, k in _TOKEN_PRICE_BY_SIZE if params <= bound)
+        price = _default(key)
+        return price, price
 
     def accelerator_hour(self, accelerator: str) -> float:
         """Credits per accelerator-hour of ``accelerator``."""
@@ -66,13 +67,14 @@ class PriceList:
         from orbitcloud.compute.models import accelerator as acc
 
         mine, ref = acc(accelerator)["ops_per_s"], acc("h100-sxm")["ops_per_s"]
+        h100 = _default("h100_hour")
         for p in _PRECISIONS:
             if p in mine and p in ref:
-                return round(H100_HOUR * float(mine[p]) / float(ref[p]), 6)
-        return H100_HOUR
+                return round(h100 * float(mine[p]) / float(ref[p]), 6)
+        return h100
 
     def eo_task(self) -> float:
-        return float(self.spec.eo_task) if self.spec is not None and self.spec.eo_task is not None else EO_TASK
+        return float(self.spec.eo_task) if self.spec is not None and self.spec.eo_task is not None else _default("eo_task")
 
     def downlink_per_gb(self) -> float:
-        return float(self.spec.downlink_per_gb) if self.spec is not None and self.spec.downlink_per_gb is not None else DOWNLINK_PER_GB
+        return float(self.spec.downlink_per_gb) if self.spec is not None and self.spec.downlink_per_gb is not None else _default("downlink_per_gb")

@@ -121,11 +121,11 @@ def transfer(request: Request, body: S.Transfer, p: Caller, idem: IdemKey = None
 
 @router.get("/products", summary="Products and their prices (credits)")
 async def products(request: Request, p: Caller) -> dict:
-    from orbitcloud.service.pricing import SOURCES
+    from orbitcloud.service.pricing import sources
 
     h = svc(request).host
     ctl = h.sim._ctl
-    out = {"unit": "credit (set to one US dollar at ground-cloud list prices)", "sources": SOURCES, "products": []}
+    out = {"unit": "credit (set to one US dollar at ground-cloud list prices)", "sources": sources(), "products": []}
     if ctl is not None and ctl.inf is not None:
         pi, po = h.prices.token_prices(ctl.model.name)
         out["products"].append({"product": "inference", "model": ctl.model.name, "per_million_input": pi, "per_million_output": po})
