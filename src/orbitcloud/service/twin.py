@@ -80,7 +80,6 @@ class TwinHost(Planner):
         self._ahead_s: dict[str, float] = {}
         self._fixed: dict[str, tuple[dict, dict]] = {}  # order id -> (request, plan), parsed once
         self._res: dict[str, dict] = {}  # running reservations metered in memory between writes
-        self._waiting = 0
         self.sim = Simulation(scenario, **self.options)
         self.name = self.sim.loaded.scenario.name
         self.chunk_steps = max(1, int(round(CHUNK_S / self.sim.step_s)))
@@ -177,11 +176,9 @@ class TwinHost(Planner):
                 lock_head(conn)
                 b = Batch()
                 queued = [_ns(r) for r in conn.execute(select(T.orders).where(T.orders.c.status == "queued").order_by(T.orders.c.seq))]
-                waiting = 0
                 for o in queued:
                     req = json.loads(o.request_json)
                     if req.get("start") and req["start"] > self.t_iso():
-                        waiting += 1
                         continue  # a reservation whose window has not opened yet
                     action, meter0 = self._action_for(o.product, req)
                     work_id, err = None, None
@@ -206,7 +203,6 @@ class TwinHost(Planner):
                         started.append((o.id, metered))
                     b.events.append({"order_id": o.id, "status": "running", "at": now_iso(), "sim_time": self.t_iso(), "note": None})
                 b.flush(conn)
-            self._waiting = waiting
             for oid, metered in started:  # committed: meter them from the next tick
                 self._track(oid, metered)
         except Exception:
