@@ -304,3 +304,23 @@ def test_a_reservation_window_opens_at_its_start(sqlite_api):
     assert bad.status_code == 422 and "horizon" in bad.json()["detail"]
     bad = api.client.post("/v1/orders", json={"product": "accelerator_hours", "start": "soon"}, headers=key)
     assert bad.status_code == 422
+
+
+def test_a_missed_promise_gets_a_credit_note(sqlite_api):
+    """A reservation the shell cannot fill in its window (100 accelerator-hours in 1 h on 12
+    one-accelerator satellites) ends partial: charged for what was delivered, and credited
+    sla_credit_fraction (10 %) of that automatically."""
+    api = sqlite_api
+    acc, key = api.customer(500.0)
+    o = api.client.post("/v1/orders", json={"product": "accelerator_hours", "quantity": 100, "window": "1h"}, headers=key).json()
+    api.advance("90min")
+    got = api.client.get(f"/v1/orders/{o['id']}", headers=key).json()
+    assert got["status"] == "completed" and "window ended" in got["reason"]
+    assert 0 < got["metered"]["accelerator_s"] <= 12 * 3600.0
+    assert got["charged_credits"] < got["hold_credits"]
+    assert got["credited_credits"] == pytest.approx(round(got["charged_credits"] * 0.10, 6), abs=1e-6)
+    st = api.client.get(f"/v1/accounts/{acc}/ledger", headers=key).json()["items"]
+    notes = [i for i in st if i["kind"] == "credit_note"]
+    assert len(notes) == 1 and notes[0]["credits"] == got["credited_credits"] and "window ended" in notes[0]["reason"]
+    bal = api.client.get(f"/v1/accounts/{acc}", headers=key).json()["balance"]
+    assert bal == pytest.approx(500.0 - got["charged_credits"] + got["credited_credits"], abs=1e-6)
