@@ -30,8 +30,7 @@ def serve(
 ) -> None:
     """Run the operations service on a live twin of SCENARIO (docs/service.md).
 
-    The admin key is ORBITCLOUD_ADMIN_KEY when set; otherwise, on a database without one, a new key
-    is printed once at start."""
+    The admin key is ORBITCLOUD_ADMIN_KEY when set; else a new one is printed once, at the first start."""
     from orbitcloud.service.app import Service, create_app
     from orbitcloud.service.clock import parse_clock
 
