@@ -324,3 +324,19 @@ def test_a_missed_promise_gets_a_credit_note(sqlite_api):
     assert len(notes) == 1 and notes[0]["credits"] == got["credited_credits"] and "window ended" in notes[0]["reason"]
     bal = api.client.get(f"/v1/accounts/{acc}", headers=key).json()["balance"]
     assert bal == pytest.approx(500.0 - got["charged_credits"] + got["credited_credits"], abs=1e-6)
+
+
+def test_no_new_work_past_the_horizon(sqlite_url):
+    from service_helpers import Api
+
+    a = Api(sqlite_url, horizon="1h")
+    try:
+        _acc, key = a.customer(10.0)
+        a.advance("1h")
+        for path in ("/v1/quotes", "/v1/orders"):
+            r = a.client.post(path, json={"product": "accelerator_hours", "quantity": 1}, headers=key)
+            assert r.status_code == 409 and "end of its horizon" in r.json()["detail"]
+        r = a.client.post("/v1/admin/clock/advance", json={"duration": "1h"}, headers=a.admin)
+        assert r.status_code == 409
+    finally:
+        a.close()

@@ -136,6 +136,13 @@ async def products(request: Request, p: Caller) -> dict:
     return out
 
 
+def _open_for_work(s) -> None:
+    h = s.host
+    if h.sim.k >= h.sim.steps:
+        raise ApiError(409, f"the twin has reached the end of its horizon ({h.t_iso()}); no new work can run "
+                            "(restart the service with a longer --horizon)", "end-of-horizon")
+
+
 def _plan(s, work):
     try:
         return s.host.plan(work)
@@ -147,6 +154,7 @@ def _plan(s, work):
 def create_quote(request: Request, body: Annotated[S.Work, Body()], p: Caller, idem: IdemKey = None):
     need_customer(p)
     s = svc(request)
+    _open_for_work(s)
     if body.quote_id is not None:
         raise ApiError(422, "quote_id: not allowed in a quote request", "validation")
     work = body.model_dump(mode="json", exclude={"quote_id"})
@@ -178,6 +186,7 @@ async def get_quote(request: Request, quote_id: Id, p: Caller):
 def create_order(request: Request, body: Annotated[S.Work, Body()], p: Caller, idem: IdemKey = None):
     need_customer(p)
     s = svc(request)
+    _open_for_work(s)
     work = body.model_dump(mode="json", exclude={"quote_id"})
     quote_id = body.quote_id
 
