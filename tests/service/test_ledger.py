@@ -45,8 +45,13 @@ def test_postings_balance_and_chain(ledger_db):
         prev = T.GENESIS
         for r in rows:  # the chain recomputed here, independently of verify()
             assert r.prev_hash == prev
-            assert r.hash == entry_hash(prev, r.seq, r.txn_id, r.account_id, r.amount_micro, r.created_at)
+            assert r.hash == entry_hash(prev, r.seq, r.txn_id, r.account_id, r.amount_micro, r.balance_after_micro, r.created_at)
             prev = r.hash
+        # each entry carries its account's running balance: the sum of its entries so far
+        run: dict[str, int] = {}
+        for r in rows:
+            run[r.account_id] = run.get(r.account_id, 0) + r.amount_micro
+            assert r.balance_after_micro == run[r.account_id]
         rep = verify(conn)
     assert rep.ok and rep.entries == 4 and rep.transactions == 2
 
@@ -112,6 +117,28 @@ def test_verify_names_the_first_altered_entry(ledger_db, tamper, capsys):
     assert main(["ledger", "verify", "--db", ledger_db.url]) == 1
     err = capsys.readouterr().err
     assert f"entry {expect}" in err and "NOT intact" in err
+
+
+def test_a_rewritten_chain_with_a_false_running_balance_is_caught(ledger_db):
+    """An attacker who changes an entry's running balance and recomputes every later hash keeps the
+    chain consistent; the running-balance check still names the entry."""
+    with ledger_db.write() as conn:
+        for i in range(4):
+            post(conn, [Posting("topup", [(SYS_TOPUPS, -(i + 1)), ("acc_a", i + 1)], f"t{i}")])
+    _drop_guards(ledger_db)
+    with ledger_db.write() as conn:
+        rows = conn.execute(select(T.entries).order_by(T.entries.c.seq)).all()
+        prev = T.GENESIS
+        for r in rows:
+            bal = r.balance_after_micro + (1_000_000 if r.seq >= 4 and r.account_id == "acc_a" else 0)
+            h = entry_hash(prev, r.seq, r.txn_id, r.account_id, r.amount_micro, bal, r.created_at)
+            conn.execute(text("UPDATE entries SET balance_after_micro = :b, prev_hash = :p, hash = :h WHERE seq = :s"),
+                         {"b": bal, "p": prev, "h": h, "s": r.seq})
+            prev = h
+        conn.execute(text("UPDATE ledger_head SET last_hash = :h"), {"h": prev})
+    with ledger_db.read() as conn:
+        rep = verify(conn)
+    assert not rep.ok and rep.bad_seq == 4 and "running balance" in rep.problem
 
 
 def test_verify_cli_exit_0_when_intact(ledger_db, capsys):

@@ -82,6 +82,7 @@ entries = Table(
     Column("txn_id", String(40), ForeignKey("transactions.id"), nullable=False),
     Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
     Column("amount_micro", BigInteger, nullable=False),
+    Column("balance_after_micro", BigInteger, nullable=False),  # the account's balance with this entry
     Column("created_at", String(40), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
@@ -126,6 +127,7 @@ orders = Table(
     Column("sim_ended", String(40), nullable=True),
     Index("ix_orders_seq", "seq", unique=True),
     Index("ix_orders_account", "account_id", "seq"),
+    Index("ix_orders_account_status", "account_id", "status"),
     Index("ix_orders_status", "status", "seq"),
 )
 

@@ -49,9 +49,10 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(10)}"
 
 
-def entry_hash(prev_hash: str, seq: int, txn_id: str, account_id: str, amount_micro: int, created_at: str) -> str:
+def entry_hash(prev_hash: str, seq: int, txn_id: str, account_id: str, amount_micro: int, balance_after_micro: int,
+               created_at: str) -> str:
     """The chain's hash of one entry (canonical text of its fields after the previous hash)."""
-    text = f"{prev_hash}|{seq}|{txn_id}|{account_id}|{amount_micro}|{created_at}"
+    text = f"{prev_hash}|{seq}|{txn_id}|{account_id}|{amount_micro}|{balance_after_micro}|{created_at}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -65,9 +66,11 @@ def lock_head(conn: Connection) -> tuple[int, str]:
 
 
 def balance_micro(conn: Connection, account_id: str) -> int:
-    """Sum of the account's entries [micro-credits] (its available balance: holds are already out)."""
-    v = T.run(conn, "SELECT COALESCE(SUM(amount_micro), 0) FROM entries WHERE account_id = :a", {"a": account_id}).scalar_one()
-    return int(v)
+    """The sum of the account's entries [micro-credits] (its available balance: holds are already
+    out), read as the running balance its latest entry carries (``verify`` recomputes every one)."""
+    v = T.run(conn, "SELECT balance_after_micro FROM entries WHERE account_id = :a ORDER BY seq DESC LIMIT 1",
+              {"a": account_id}).scalar_one_or_none()
+    return 0 if v is None else int(v)
 
 
 def open_holds_micro(conn: Connection, account_id: str) -> int:
@@ -119,6 +122,11 @@ def post(conn: Connection, postings: Iterable[Posting], guard: bool = True, limi
                 raise LedgerError("insufficient_funds",
                                   f"account {acc}: available {(have + incoming) / T.MICRO:.6f} credits, needs {-amt / T.MICRO:.6f} credits")
     created = now_iso()
+    running: dict[str, int] = {}
+    for p in postings:
+        for acc, _amt in p.legs:
+            if acc not in running:
+                running[acc] = balance_micro(conn, acc)
     txn_rows, entry_rows, ids = [], [], []
     for p in postings:
         if len(p.legs) < 2:
@@ -131,14 +139,15 @@ def post(conn: Connection, postings: Iterable[Posting], guard: bool = True, limi
                          "sim_time": p.sim_time})
         for acc, amt in p.legs:
             seq += 1
-            h = entry_hash(prev, seq, tid, acc, int(amt), created)
-            entry_rows.append({"seq": seq, "txn_id": tid, "account_id": acc, "amount_micro": int(amt), "created_at": created,
-                               "prev_hash": prev, "hash": h})
+            running[acc] += int(amt)
+            h = entry_hash(prev, seq, tid, acc, int(amt), running[acc], created)
+            entry_rows.append({"seq": seq, "txn_id": tid, "account_id": acc, "amount_micro": int(amt), "balance_after_micro": running[acc],
+                               "created_at": created, "prev_hash": prev, "hash": h})
             prev = h
     T.run(conn, "INSERT INTO transactions (id, kind, order_id, reason, created_at, sim_time) "
                 "VALUES (:id, :kind, :order_id, :reason, :created_at, :sim_time)", txn_rows)
-    T.run(conn, "INSERT INTO entries (seq, txn_id, account_id, amount_micro, created_at, prev_hash, hash) "
-                "VALUES (:seq, :txn_id, :account_id, :amount_micro, :created_at, :prev_hash, :hash)", entry_rows)
+    T.run(conn, "INSERT INTO entries (seq, txn_id, account_id, amount_micro, balance_after_micro, created_at, prev_hash, hash) "
+                "VALUES (:seq, :txn_id, :account_id, :amount_micro, :balance_after_micro, :created_at, :prev_hash, :hash)", entry_rows)
     T.run(conn, "UPDATE ledger_head SET last_seq = :s, last_hash = :h WHERE id = 1", {"s": seq, "h": prev})
     return ids
 
@@ -156,6 +165,7 @@ def verify(conn: Connection, batch: int = 50_000) -> VerifyReport:
     """Recompute the hash chain and the zero-sum rule over every entry; the first fault found."""
     prev, last_seq, n = T.GENESIS, 0, 0
     sums: dict[str, int] = {}
+    bal: dict[str, int] = {}
     first_seq_of: dict[str, int] = {}
     while True:
         rows = conn.execute(select(T.entries).where(T.entries.c.seq > last_seq).order_by(T.entries.c.seq).limit(batch)).all()
@@ -167,9 +177,13 @@ def verify(conn: Connection, batch: int = 50_000) -> VerifyReport:
                 return VerifyReport(False, n, len(sums), f"entry {last_seq + 1} is missing (next is {r.seq})", last_seq + 1)
             if r.prev_hash != prev:
                 return VerifyReport(False, n, len(sums), f"entry {r.seq}: prev_hash does not match entry {r.seq - 1}'s hash", r.seq)
-            h = entry_hash(prev, r.seq, r.txn_id, r.account_id, int(r.amount_micro), r.created_at)
+            h = entry_hash(prev, r.seq, r.txn_id, r.account_id, int(r.amount_micro), int(r.balance_after_micro), r.created_at)
             if h != r.hash:
                 return VerifyReport(False, n, len(sums), f"entry {r.seq}: hash does not match its fields (altered)", r.seq)
+            bal[r.account_id] = bal.get(r.account_id, 0) + int(r.amount_micro)
+            if bal[r.account_id] != int(r.balance_after_micro):
+                return VerifyReport(False, n, len(sums), f"entry {r.seq}: running balance {int(r.balance_after_micro)} of {r.account_id} "
+                                                         f"is not the sum of its entries, {bal[r.account_id]}", r.seq)
             sums[r.txn_id] = sums.get(r.txn_id, 0) + int(r.amount_micro)
             first_seq_of.setdefault(r.txn_id, r.seq)
             prev, last_seq = h, r.seq

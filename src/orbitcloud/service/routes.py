@@ -50,7 +50,7 @@ async def list_accounts(request: Request, p: Caller, limit: Limit = 100):
 
 @router.get("/accounts/{account_id}", response_model=S.Account, summary="An account with its balance")
 async def get_account(request: Request, account_id: Id, p: Caller):
-    return JSONResponse(await read(request, lambda conn: store.account_view(conn, store.visible_account(conn, p, account_id))))
+    return JSONResponse(await read(request, lambda conn: store.account_with_balance(conn, p, account_id)))
 
 
 @router.post("/accounts/{account_id}/topups", status_code=201, response_model=S.Transaction, summary="Add credits (admin)")

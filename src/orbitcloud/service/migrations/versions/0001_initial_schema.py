@@ -89,6 +89,7 @@ def upgrade() -> None:
     sa.Column('txn_id', sa.String(length=40), nullable=False),
     sa.Column('account_id', sa.String(length=40), nullable=False),
     sa.Column('amount_micro', sa.BigInteger(), nullable=False),
+    sa.Column('balance_after_micro', sa.BigInteger(), nullable=False),
     sa.Column('created_at', sa.String(length=40), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
@@ -126,6 +127,7 @@ def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_seq', ['seq'], unique=True)
         batch_op.create_index('ix_orders_account', ['account_id', 'seq'], unique=False)
+        batch_op.create_index('ix_orders_account_status', ['account_id', 'status'], unique=False)
         batch_op.create_index('ix_orders_status', ['status', 'seq'], unique=False)
 
     op.create_table('quotes',
@@ -240,6 +242,7 @@ def downgrade() -> None:
     op.drop_table('quotes')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_status')
+        batch_op.drop_index('ix_orders_account_status')
         batch_op.drop_index('ix_orders_account')
         batch_op.drop_index('ix_orders_seq')
 
