@@ -55,6 +55,14 @@ def sqlite_api(sqlite_url):
 
 
 @pytest.fixture
+def sqlite_live_server(sqlite_url, tmp_path):
+    s = LiveServer(sqlite_url, tmp_path)
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
 def live_server(db_url, tmp_path):
     s = LiveServer(db_url, tmp_path)
     s.start()

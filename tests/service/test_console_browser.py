@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from browser_helpers import require_browser
-from service_helpers import ADMIN_KEY, LiveServer
+from service_helpers import ADMIN_KEY
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -31,14 +31,6 @@ WAIT_MS = 30_000
 def chromium_ready() -> str:
     """The Chromium executable; skip (or fail in CI) before any server is started when it is missing."""
     return require_browser()
-
-
-@pytest.fixture
-def server(sqlite_url, tmp_path):
-    s = LiveServer(sqlite_url, tmp_path)
-    s.start()
-    yield s
-    s.stop()
 
 
 def _outside(url: str) -> bool:
@@ -85,7 +77,8 @@ def _login(page, base: str, key: str) -> None:
     page.wait_for_selector("#app", state="visible", timeout=WAIT_MS)
 
 
-def test_console_customer_orders_and_admin_advances(chromium_ready, server, tmp_path):
+def test_console_customer_orders_and_admin_advances(chromium_ready, sqlite_live_server, tmp_path):
+    server = sqlite_live_server
     from playwright.sync_api import sync_playwright
 
     base = server.base

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 
 class Body(BaseModel):
@@ -36,6 +36,10 @@ def _credits(v: float) -> float:
     if abs(v * 1_000_000 - round(v * 1_000_000)) > 1e-6 * max(1.0, abs(v)):
         raise ValueError("at most six decimals (the ledger counts micro-credits)")
     return v
+
+
+#: A positive amount of credits with at most six decimals.
+Credits = Annotated[float, Field(gt=0, le=1e12), AfterValidator(_credits)]
 
 
 # ---------------------------------------------------------------------------------------------- accounts
@@ -70,13 +74,8 @@ class AccountList(BaseModel):
 
 
 class TopUp(Body):
-    credits: float = Field(gt=0, le=1e12)
+    credits: Credits
     reason: str = Field(default="top-up", max_length=200)
-
-    @field_validator("credits")
-    @classmethod
-    def _c(cls, v: float) -> float:
-        return _credits(v)
 
 
 class Limits(Body):
@@ -87,13 +86,8 @@ class Limits(Body):
 class Transfer(Body):
     from_account: str = Field(min_length=1, max_length=40)
     to_account: str = Field(min_length=1, max_length=40)
-    credits: float = Field(gt=0, le=1e12)
+    credits: Credits
     reason: str = Field(default="transfer", max_length=200)
-
-    @field_validator("credits")
-    @classmethod
-    def _c(cls, v: float) -> float:
-        return _credits(v)
 
 
 class Transaction(BaseModel):
