@@ -99,7 +99,8 @@ class _LazyProgress:
 
 _OUT_FILES = ("summary.json, satellites.parquet, scenario.yaml, and where the run has them eclipses.csv, "
               "contacts.csv, faults.parquet, timeseries.parquet (--record), actions.parquet, requests.parquet, "
-              "workload_timeline.parquet")
+              "workload_timeline.parquet, and with TT&C ttc_commands/ttc_telemetry/ttc_events/ttc_freshness.parquet "
+              "and contact_plan.ion")
 
 
 @app.command()
@@ -119,9 +120,10 @@ def run(
     network: bool = typer.Option(True, "--network/--no-network", help="Network figures (links, latency, contacts, downlink) when the scenario has network:/ground: sections.", **_FLAG),
     workloads: bool = typer.Option(True, "--workloads/--no-workloads", help="Run the scenario's workloads: (inference, training, Earth observation, batch).", **_FLAG),
     policy: Optional[list[str]] = typer.Option(None, "--policy", metavar="NAME", help="Placement policy (first-fit, power-aware, follow-the-sun, latency-aware, thermal-aware); repeat to compare policies side by side. Default: the scenario's."),
+    ttc: Optional[bool] = typer.Option(None, "--ttc/--no-ttc", help="The TT&C layer (contact plan, commands, telemetry, alarms, onboard rules; docs/ttc.md). Default: on when the scenario has a ttc: section.", show_default=False),
     report_html: bool = typer.Option(False, "--report", help="With --out: also write OUT/report.html (see `orbitcloud report`).", **_FLAG),
 ) -> None:
-    """Simulate a scenario: orbits, sunlight, power, heat, radiation, network and workloads."""
+    """Simulate a scenario: orbits, sunlight, power, heat, radiation, network, workloads and TT&C."""
     import dataclasses
 
     from orbitcloud.ops.policies import check_policy
@@ -137,7 +139,7 @@ def run(
     opts = RunOptions(
         start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers,
         eclipses=eclipses and out is not None, record=record, bus=bus, radiation=radiation, network=network,
-        workloads=workloads, policy=policies[0] if len(policies) == 1 else None,
+        workloads=workloads, policy=policies[0] if len(policies) == 1 else None, ttc=ttc,
     )
     if len(policies) > 1:
         from orbitcloud.display import print_policy_table

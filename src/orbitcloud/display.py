@@ -149,6 +149,7 @@ def print_summary(summary: dict, out: Path | None, console=None) -> None:
     _print_radiation(console, s)
     _print_network(console, s)
     _print_workloads(console, s)
+    _print_ttc(console, s)
     if out is not None:
         files = sorted(p.name for p in Path(out).iterdir() if p.is_file() and not p.name.startswith("."))
         console.print(f"results written to {out}/: {', '.join(files)}", overflow="fold")
@@ -294,6 +295,39 @@ def _print_workloads(console, s: dict) -> None:
             text = f"target {a['status']}" + (f", delivered after {seconds(a['turnaround_s'])}" if a.get("turnaround_s") is not None else "")
         t.add_row(f"added {a['work']}", text)
     console.print(t)
+
+
+def _print_ttc(console, s: dict) -> None:
+    from rich.table import Table
+
+    t = s.get("ttc")
+    if not t:
+        return
+    head = _kv("TT&C (contact plan, commands, telemetry; docs/ttc.md)")
+    head.add_row("passes", f"{t['passes']:,} ({t['passes_unserved']:,} left unserved: antennas busy)")
+    head.add_row("commands", f"{t['commands']:,} sent, {t['commands_completed']:,} completed, {t['commands_failed']:,} failed or rejected; "
+                 f"{t['packets_rejected']:,} packets rejected onboard")
+    head.add_row("telemetry", f"{t['telemetry_packets_delivered']:,} HK packets down, {t['telemetry_packets_lost']:,} lost (store full), "
+                 f"{t['telemetry_packets_onboard']:,} still onboard")
+    head.add_row("alarms", f"{t['alarms_raised']:,} raised, {t['alarms_cleared']:,} cleared; {t['autonomy_actions']:,} onboard actions")
+    for note in t.get("notes", []):
+        head.add_row("note", note)
+    console.print(head)
+    table = Table(title="TT&C per shell: commandable, command latency (issue -> execution), telemetry age", title_justify="left")
+    for col in ("shell", "commandable direct", "with relays", "latency direct p50 / p99", "with relays p50 / p99", "telemetry age p50 / p99 / max"):
+        table.add_column(col, justify="left" if col == "shell" else "right")
+    for sh in t["shells"]:
+        table.add_row(sh["shell"], pct(sh["commandable_direct_fraction"]), pct(sh["commandable_with_relays_fraction"]),
+                      f"{seconds(sh['command_latency_direct_p50_s'])} / {seconds(sh['command_latency_direct_p99_s'])}",
+                      f"{seconds(sh['command_latency_relay_p50_s'])} / {seconds(sh['command_latency_relay_p99_s'])}",
+                      f"{seconds(sh['telemetry_age_p50_s'])} / {seconds(sh['telemetry_age_p99_s'])} / {seconds(sh['telemetry_age_max_s'])}")
+    console.print(table)
+    st = Table(title="TT&C stations", title_justify="left")
+    for col in ("station", "antennas", "passes", "served", "unserved", "antenna utilisation"):
+        st.add_column(col, justify="left" if col == "station" else "right")
+    for row in t["stations"][:30]:
+        st.add_row(row["station"], str(row["antennas"]), f"{row['passes']:,}", f"{row['served']:,}", f"{row['unserved']:,}", pct(row["antenna_utilisation"]))
+    console.print(st)
 
 
 def print_policy_table(summaries: dict, out: Path | None, console=None) -> None:

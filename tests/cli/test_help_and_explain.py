@@ -52,8 +52,9 @@ def test_top_level_help_lines_are_whole(capsys, monkeypatch):
 @pytest.fixture(scope="module")
 def summaries():
     """Runs whose summaries hold every kind of key: bus, radiation, network, EO, inference, batch,
-    training, added work and actions."""
-    out = [oc.run("three-body-12", duration="2h").summary, oc.run("starcloud-1", duration="1h").summary]
+    training, added work, actions and TT&C."""
+    out = [oc.run("three-body-12", duration="2h").summary, oc.run("starcloud-1", duration="1h").summary,
+           oc.run("three-body-12", duration="2h", ttc=True).summary]
     sim = oc.Simulation("three-body-12", duration="1h")
     sim.advance("10min")
     sim.act(oc.AddInference(rate_per_s=0.5, city="Beijing"))

@@ -86,8 +86,10 @@ def free_port() -> int:
 class LiveServer:
     """``orbitcloud serve`` in a child process on 127.0.0.1 (restartable; ``kill9`` for crash tests)."""
 
-    def __init__(self, url: str, workdir: Path, scenario: str = SCENARIO, clock: str = "manual", horizon: str = HORIZON) -> None:
+    def __init__(self, url: str, workdir: Path, scenario: str = SCENARIO, clock: str = "manual", horizon: str = HORIZON,
+                 args: tuple[str, ...] = ()) -> None:
         self.db, self.workdir, self.scenario, self.clock, self.horizon = url, workdir, scenario, clock, horizon
+        self.args = tuple(args)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -103,7 +105,7 @@ class LiveServer:
         else:
             env.pop("ORBITCLOUD_ADMIN_KEY", None)
         cmd = [sys.executable, "-c", "import sys; from orbitcloud.cli import main; sys.exit(main(sys.argv[1:]))", "serve", self.scenario,
-               "--db", self.db, "--clock", self.clock, "--horizon", self.horizon, "--host", "127.0.0.1", "--port", str(self.port)]
+               "--db", self.db, "--clock", self.clock, "--horizon", self.horizon, "--host", "127.0.0.1", "--port", str(self.port), *self.args]
         self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout_s:

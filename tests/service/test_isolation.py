@@ -29,9 +29,10 @@ def test_every_id_endpoint_hides_other_accounts(api):
     quote = api.client.post("/v1/quotes", json={"product": "accelerator_hours", "quantity": 1}, headers=ka).json()
     new_key = api.client.post(f"/v1/accounts/{a}/keys", headers=ka).json()
     api.advance("10min")
-    ids = {"account_id": a, "order_id": order["id"], "quote_id": quote["id"], "key_id": new_key["key_id"]}
+    ids = {"account_id": a, "order_id": order["id"], "quote_id": quote["id"], "key_id": new_key["key_id"],
+           "command_id": "cmd-000001"}  # operator TT&C: customers get 404 whatever the id (test_ops_ttc.py)
     absent = {"account_id": "acc_00000000000000000000", "order_id": "ord_00000000000000000000",
-             "quote_id": "quo_00000000000000000000", "key_id": "key_00000000000000000000"}
+             "quote_id": "quo_00000000000000000000", "key_id": "key_00000000000000000000", "command_id": "cmd-999999"}
     routes = _id_routes(api.client)
     covered = set()
     for method, path in routes:

@@ -24,7 +24,7 @@ COUNT = {"cases": 0}
 def service_app(tmp_path_factory):
     from service_helpers import Api
 
-    a = Api(f"sqlite:///{tmp_path_factory.mktemp('st') / 'service.db'}", horizon="2d")
+    a = Api(f"sqlite:///{tmp_path_factory.mktemp('st') / 'service.db'}", horizon="2d", ttc=True)  # the /v1/ops routes too
     acc, key = a.customer(1000.0, "fuzz")
     a.client.post("/v1/orders", json={"product": "accelerator_hours", "quantity": 1}, headers=key)
     a.svc.limiter.per_s = a.svc.limiter.burst = 1e9  # fuzzing is not a rate-limit test

@@ -181,3 +181,64 @@ def fast_inertial_normal(orb: FastOrbits, t_s: np.ndarray) -> np.ndarray:
     out[..., 1] = -orb.sin_i[:, None] * np.cos(node)
     out[..., 2] = orb.cos_i[:, None]
     return out
+
+
+def fast_ecef_pairs_m(
+    orb: FastOrbits, idx: np.ndarray, t_s: np.ndarray, gmst_rad: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Earth-fixed position [m] of satellite ``idx[i]`` at ``t_s[i]`` (paired, arrays of one shape).
+
+    The model of :func:`fast_ecef_m` (the same ``orb``, so the same circular/eccentric branch),
+    evaluated in float64 throughout: a smooth function of time for root finding and maxima
+    (the float32 grid values differ from it by the float32 rounding, < 1 m).
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    t = np.asarray(t_s, dtype=np.float64)
+    lat_rev = orb.lat0_rev[idx] + orb.lat_rate_rev_s[idx] * t
+    if orb.eccentric:
+        w = TWO_PI * (orb.argp0_rev[idx] + orb.argp_rate_rev_s[idx] * t)
+        e = orb.ecco[idx]
+        k = e * np.cos(w)
+        h = e * np.sin(w) + orb.ay[idx]
+        lat_rev = lat_rev + (orb.xl[idx] / TWO_PI) * k
+    else:
+        k = orb.k0[idx]
+        h = orb.h0[idx]
+    lat = TWO_PI * (lat_rev - np.floor(lat_rev))
+    sl, cl = np.sin(lat), np.cos(lat)
+    node_rev = (orb.node0_rev[idx] + orb.node_rate_rev_s[idx] * t) - gmst_rad / TWO_PI
+    node = TWO_PI * (node_rev - np.floor(node_rev))
+    so, co = np.sin(node), np.cos(node)
+    a = orb.a_m[idx]
+    r = a * (1.0 - k * cl - h * sl)
+    delta = 2.0 * (k * sl - h * cl)
+    half_d2 = 1.0 - 0.5 * delta * delta
+    rsu = r * (sl * half_d2 + delta * cl)
+    rcu = r * (cl * half_d2 - delta * sl)
+    rsu_ci = rsu * orb.cos_i[idx]
+    return co * rcu - so * rsu_ci, so * rcu + co * rsu_ci, rsu * orb.sin_i[idx]
+
+
+def slice_fast_orbits(orb: FastOrbits, start: int, stop: int) -> FastOrbits:
+    """The satellites ``start .. stop - 1`` of ``orb``, keeping its circular/eccentric branch, so a
+    block gives the positions the whole fleet's ``orb`` gives (worker-count independence)."""
+    return FastOrbits(**{
+        f.name: (getattr(orb, f.name) if f.name == "eccentric" else getattr(orb, f.name)[start:stop])
+        for f in dataclasses.fields(FastOrbits)
+    })
+
+
+#: d(GMST-82)/dt [rad/s]: 1 + 8640184.812866 s / 36525 days per UT1 day (Vallado Alg. 15).
+GMST_RATE_RAD_S = (1.0 + 8640184.812866 / 36525.0 / 86400.0) * TWO_PI / 86400.0
+
+
+def sgp4_ecef_m(satrec_array, jd: np.ndarray, fr: np.ndarray, gmst_rad: np.ndarray):
+    """SGP4 Earth-fixed positions [m] and velocities [m/s], each (n, T): TEME rotated by GMST-82
+    (as ``orbitcloud.network.simulate.FleetPositions``, the same operations), velocity
+    ``R v_teme + dGMST/dt (y, -x, 0)`` (the derivative of the rotation). NaN where SGP4 fails."""
+    _, r_km, v_km_s = sgp4_teme_km(satrec_array, jd, fr)
+    c, s = np.cos(gmst_rad), np.sin(gmst_rad)
+    rx, ry = r_km[..., 0] * 1000.0, r_km[..., 1] * 1000.0
+    x, y, z = c * rx + s * ry, c * ry - s * rx, r_km[..., 2] * 1000.0
+    vx, vy = v_km_s[..., 0] * 1000.0, v_km_s[..., 1] * 1000.0
+    return x, y, z, c * vx + s * vy + GMST_RATE_RAD_S * y, c * vy - s * vx - GMST_RATE_RAD_S * x, v_km_s[..., 2] * 1000.0

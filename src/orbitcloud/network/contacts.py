@@ -14,6 +14,10 @@ or quadratic through ``m_{k-1}, m_k, m_{k+1}`` (stable root form, Numerical Reci
 order and carries open windows and the last two samples across chunks, so its table is
 bit-identical for any chunking (``tests/network/test_ground.py``). ``max_elevation_deg`` is the
 highest *sampled* elevation.
+
+:func:`bracketed_roots`, :func:`bracketed_maxima` and :func:`quadratic_root` refine crossings and
+maxima on the true geometry for :mod:`orbitcloud.network.contact_plan` (sources in their docstrings;
+helpers of that module, so not in ``__all__`` nor re-exported by :mod:`orbitcloud.network.ground`).
 """
 
 from __future__ import annotations
@@ -301,3 +305,96 @@ def contact_windows(
     parts = [tracker.add(*c) for c in chunks]
     parts.append(tracker.finish())
     return Contacts.concat(parts)
+
+
+# --------------------------------------------------------------------------------------------------
+# Refinement on the true geometry (used by orbitcloud.network.contact_plan): vectorised solvers over
+# many queries at once; ``fun(q, t)`` evaluates the queries ``q`` (indices) at times ``t``
+# --------------------------------------------------------------------------------------------------
+
+_GOLD = 0.3819660112501051  # golden-section fraction, (3 - sqrt 5) / 2
+_SOLVER_ITER = 40
+
+
+def bracketed_roots(fun, a, b, fa, fb, x0, slope0, tol: float) -> np.ndarray:
+    """Zeros in brackets [a, b] (``fa``, ``fb`` on opposite sides of 0, ``>= 0`` counting as one side).
+
+    A Newton step from the first guess ``x0`` with the slope estimate ``slope0``, then secant
+    steps on the last two iterates (Dekker, "Finding a zero by means of successive linear
+    interpolation", 1969), each kept inside the shrinking bracket (regula falsi there otherwise,
+    bisection after 8 iterations, so it terminates however ``fun`` behaves); stops when a step or
+    the bracket is below ``tol``. Where ``fun`` gives NaN the last point is returned.
+    """
+    out = np.array(x0, dtype=np.float64)
+    q = np.arange(out.size)
+    lo, hi, flo, fhi = (np.array(v, dtype=np.float64) for v in (a, b, fa, fb))
+    x, xp, fp = out.copy(), None, None
+    for it in range(_SOLVER_ITER):
+        if q.size == 0:
+            break
+        fx = fun(q, x)
+        same = (fx >= 0.0) == (fhi >= 0.0)
+        hi, fhi = np.where(same, x, hi), np.where(same, fx, fhi)
+        lo, flo = np.where(same, lo, x), np.where(same, flo, fx)
+        left, right = np.minimum(lo, hi), np.maximum(lo, hi)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            xn = x - fx / slope0 if it == 0 else x - fx * (x - xp) / (fx - fp)
+            rf = (lo * fhi - hi * flo) / (fhi - flo)
+        mid = 0.5 * (left + right)
+        if it >= 8:
+            xn = mid
+        xn = np.where((xn > left) & (xn < right), xn, np.where((rf > left) & (rf < right), rf, mid))
+        bad = (fx == 0.0) | ~np.isfinite(fx)
+        out[q] = np.where(bad, x, xn)
+        go = ~(bad | (np.abs(xn - x) < tol) | (right - left < tol))
+        q, x, xp, fp, lo, hi, flo, fhi = q[go], xn[go], x[go], fx[go], lo[go], hi[go], flo[go], fhi[go]
+    return out
+
+
+def bracketed_maxima(fun, a, b, c, fa, fb, fc, tol_t: float, tol_f: float) -> tuple[np.ndarray, np.ndarray]:
+    """Maxima on brackets ``a < b < c`` with ``fb >= fa, fc``; returns (time, value) of the best point.
+
+    Successive parabolic interpolation, with golden-section steps where the parabola is not
+    concave or leaves the bracket (Brent, *Algorithms for Minimization without Derivatives*, 1973,
+    ch. 5); stops when the next step is below ``tol_t``, the parabola promises less than
+    ``tol_f`` over the best point, or the bracket is below ``2 tol_t``.
+    """
+    t_out, f_out = np.array(b, dtype=np.float64), np.array(fb, dtype=np.float64)
+    q = np.arange(t_out.size)
+    a, b, c, fa, fb, fc = (np.array(v, dtype=np.float64) for v in (a, b, c, fa, fb, fc))
+    for _ in range(_SOLVER_ITER):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k2 = ((fc - fb) / (c - b) - (fb - fa) / (b - a)) / (c - a)  # half the second derivative
+            u = b - 0.5 * ((b - a) ** 2 * (fb - fc) - (b - c) ** 2 * (fb - fa)) / ((b - a) * (fb - fc) - (b - c) * (fb - fa))
+            gain = -k2 * (u - b) ** 2
+        para = (k2 < 0.0) & (u > a) & (u < c)
+        gold = np.where(c - b > b - a, b + _GOLD * (c - b), b - _GOLD * (b - a))
+        go = ~(para & ((np.abs(u - b) < tol_t) | (gain < tol_f)) | (c - a < 2.0 * tol_t))
+        u = np.where(para, u, gold)[go]
+        q, a, b, c, fa, fb, fc = q[go], a[go], b[go], c[go], fa[go], fb[go], fc[go]
+        if q.size == 0:
+            break
+        fu = fun(q, u)
+        better, left = fu > fb, u < b
+        # better: (a, b, c) -> (a, u, b) or (b, u, c); else (u, b, c) or (a, b, u)
+        a, fa, c, fc = (np.where(better, np.where(left, a, b), np.where(left, u, a)),
+                        np.where(better, np.where(left, fa, fb), np.where(left, fu, fa)),
+                        np.where(better, np.where(left, b, c), np.where(left, c, u)),
+                        np.where(better, np.where(left, fb, fc), np.where(left, fc, fu)))
+        b, fb = np.where(better, u, b), np.where(better, fu, fb)
+        t_out[q], f_out[q] = b, fb
+        ok = np.isfinite(fu)
+        q, a, b, c, fa, fb, fc = q[ok], a[ok], b[ok], c[ok], fa[ok], fb[ok], fc[ok]
+    return t_out, f_out
+
+
+def quadratic_root(m_prev: np.ndarray, m0: np.ndarray, m1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Root in [0, 1] of the parabola through (-1, m_prev), (0, m0), (1, m1) (NaN where none; the
+    stable form of :func:`_crossing_fraction`) and the parabola's slope there, per unit."""
+    b = 0.5 * (m1 - m_prev)
+    c = 0.5 * (m1 + m_prev) - m0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        qv = -0.5 * (b + np.copysign(np.sqrt(np.maximum(b * b - 4.0 * c * m0, 0.0)), b))
+        r1, r2 = m0 / qv, qv / c
+    r = np.where((r1 >= 0) & (r1 <= 1), r1, np.where((r2 >= 0) & (r2 <= 1), r2, np.nan))
+    return r, b + 2.0 * c * r

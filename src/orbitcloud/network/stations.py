@@ -184,6 +184,18 @@ def _check_geo(where: str, lat_deg: float, lon_deg: float, elev_m: float, texts:
         raise _bad(where, "elevation must be in [-10000, 100000] m above the WGS-84 ellipsoid", texts[2])
 
 
+def read_station_text(path: Path, src: str) -> str:
+    """The text of a ground-station file, or a :class:`ScenarioError` naming it (missing, not UTF-8, unreadable)."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ScenarioError(f"{src}: ground station file not found (got '{path}')") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{src}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ScenarioError(f"{src}: cannot read the ground station file ({exc.strerror})") from None
+
+
 def read_stations_csv(path: str | Path, label: str | None = None) -> Stations:
     """Read a header-less station CSV: ``id,name,lat_deg,lon_deg,elevation_m`` per row (UTF-8).
 
@@ -194,14 +206,7 @@ def read_stations_csv(path: str | Path, label: str | None = None) -> Stations:
     """
     path = Path(path)
     src = label if label is not None else str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(f"{src}: ground station file not found (got '{path}')") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{src}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise ScenarioError(f"{src}: cannot read the ground station file ({exc.strerror})") from None
+    text = read_station_text(path, src)
     ids: list[int] = []
     names: list[str] = []
     lat: list[float] = []

@@ -376,9 +376,13 @@ class WorkloadController(ServingLayer, ControllerActions):
     #: ``Simulation``); None otherwise
     net_feed = None
 
+    #: set by the TT&C layer (``ops/ttc``): the ground's view comes from its telemetry archive instead
+    #: of the fixed delay
+    external_telemetry = False
+
     def _telemetry(self, k: int) -> None:
         """What the ground knows at step k: the truth of ``delay`` steps ago from reachable satellites."""
-        if k < self.delay_steps:
+        if k < self.delay_steps or self.external_telemetry:
             return
         row = (k - self.delay_steps) % (self.delay_steps + 1)
         r = self.reach
@@ -391,7 +395,7 @@ class WorkloadController(ServingLayer, ControllerActions):
         self.ring["margin"][row] = margin
         self.ring["lit"][row] = lit
         self.ring["avail"][row] = avail
-        if self.delay_steps == 0:
+        if self.delay_steps == 0 and not self.external_telemetry:
             for key in self.known:
                 self.known[key][self.reach] = self.ring[key][row][self.reach]
 

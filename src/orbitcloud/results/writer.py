@@ -199,6 +199,51 @@ def columns_table(columns: dict[str, np.ndarray]):
     return pa.table({k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()})
 
 
+def ttc_contacts_table(start_ns: int, cols: dict[str, np.ndarray]):
+    """The TT&C contact plan as ``contacts.csv``: every satellite–station visibility window with its
+    antenna booking: station, satellite (index), satellite_name, start/end (UTC, ms; null where the
+    window is open at the run's first or last sample, as the network's contact table),
+    rise_utc/set_utc (UTC, ms; the run bound where open), duration_s, max_elevation_deg, antenna (-1:
+    unserved), served, reason, uplink_bps, downlink_bps."""
+    import pyarrow as pa
+
+    rise, set_ = cols["rise_s"], cols["set_s"]
+    return pa.table({
+        "station": pa.array(cols["station"].tolist(), type=pa.string()),
+        "satellite": pa.array(cols["satellite"], type=pa.int64()),
+        "satellite_name": pa.array(cols["satellite_name"].tolist(), type=pa.string()),
+        "start": _ms_timestamps(start_ns, np.where(cols["start_clipped"], np.nan, rise)),
+        "end": _ms_timestamps(start_ns, np.where(cols["end_clipped"], np.nan, set_)),
+        "rise_utc": _ms_timestamps(start_ns, rise),
+        "set_utc": _ms_timestamps(start_ns, set_),
+        "duration_s": pa.array(cols["duration_s"]),
+        "max_elevation_deg": pa.array(cols["max_elevation_deg"]),
+        "antenna": pa.array(cols["antenna"], type=pa.int64()),
+        "served": pa.array(cols["served"], type=pa.bool_()),
+        "reason": pa.array(cols["reason"].tolist(), type=pa.string()),
+        "uplink_bps": pa.array(cols["uplink_bps"]),
+        "downlink_bps": pa.array(cols["downlink_bps"]),
+    })
+
+
+def seconds_table(start_ns: int, cols: dict[str, np.ndarray]):
+    """A table from column arrays where every column named ``t_s`` or ending in ``_s`` that is a time
+    (``t_s``, ``sample_s``, ``ground_s``, ``issued_s``, ``*_ground_s`` ...: seconds from the run start)
+    is also given as a UTC timestamp column (``time``, ``sample_utc``, ...; null where NaN)."""
+    import pyarrow as pa
+
+    times = {"t_s": "time", "sample_s": "sample_utc", "ground_s": "ground_utc", "issued_s": "issued_utc",
+             "time_tag_s": "time_tag_utc", "arrival_s": "arrival_utc", "accepted_s": "accepted_utc",
+             "started_s": "started_utc", "completed_s": "completed_utc", "failed_s": "failed_utc"}
+    out = {}
+    for k, v in cols.items():
+        v = np.asarray(v)
+        if k in times:
+            out[times[k]] = _ms_timestamps(start_ns, np.where(np.isfinite(v.astype(np.float64)), v, np.nan))
+        out[k] = pa.array(v.tolist() if v.dtype == object else v)
+    return pa.table(out)
+
+
 def timeseries_table(start_ns: int, step_s: float, records: dict[str, np.ndarray]):
     """Bus time series, one row per (satellite, recorded step), sorted by satellite then time."""
     import pyarrow as pa
@@ -260,6 +305,11 @@ FILES = {
     "actions": ("actions.parquet", _write_parquet),
     "requests": ("requests.parquet", _write_parquet),
     "workload_timeline": ("workload_timeline.parquet", _write_parquet),
+    "ttc_commands": ("ttc_commands.parquet", _write_parquet),
+    "ttc_telemetry": ("ttc_telemetry.parquet", _write_parquet),
+    "ttc_events": ("ttc_events.parquet", _write_parquet),
+    "ttc_freshness": ("ttc_freshness.parquet", _write_parquet),
+    "contact_plan_ion": ("contact_plan.ion", lambda p, write: write(p)),
 }
 
 

@@ -17,6 +17,7 @@ from orbitcloud.scenario.base import Num, ScenarioModel, Seconds
 from orbitcloud.scenario.durations import parse_duration_s
 from orbitcloud.scenario.hardware import HardwareField
 from orbitcloud.scenario.service_schema import Service
+from orbitcloud.scenario.ttc_schema import TTC
 from orbitcloud.scenario.workloads import Policies, Workloads
 
 #: Lowest and highest mean altitude accepted for designed shells [km]. Below 160 km an orbit decays
@@ -389,6 +390,7 @@ class Scenario(_Model):
     workloads: Workloads | None = None
     policies: Policies | None = None
     service: Service | None = None
+    ttc: TTC | None = None
 
     @field_validator("duration")
     @classmethod

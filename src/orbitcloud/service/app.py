@@ -179,6 +179,7 @@ def create_app(service: Service) -> FastAPI:
     from orbitcloud import __version__
     from orbitcloud.service.routes import router
     from orbitcloud.service.routes_admin import admin_router
+    from orbitcloud.service.routes_ops import ops_router
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -202,6 +203,10 @@ def create_app(service: Service) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
+        from orbitcloud.service.routes_ops import hidden
+
+        if hidden(request):  # a body that does not parse, from a key that may not know /v1/ops exists
+            return problem_response(404, "Not Found", request)
         errs = []
         for e in exc.errors()[:20]:
             loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
@@ -220,6 +225,7 @@ def create_app(service: Service) -> FastAPI:
 
     app.include_router(router)
     app.include_router(admin_router)
+    app.include_router(ops_router)
     app.add_middleware(BodyLimit, max_bytes=service.max_body, usage_bytes=service.max_usage_body)
     app.add_middleware(Guard)
     _problem_openapi(app)
@@ -249,6 +255,8 @@ def _problem_openapi(app: FastAPI) -> None:
                     codes += ["402", "403", "409"]
                 elif path.startswith("/v1"):
                     codes += ["403"]
+                if path.startswith("/v1/ops/"):  # the twin has no TT&C layer (or its horizon has ended)
+                    codes += ["409"]
                 for c in codes:
                     resp[c] = {"description": "problem (RFC 9457)", "content": {PROBLEM_TYPE: {"schema": ref}}}
         app.openapi_schema = schema

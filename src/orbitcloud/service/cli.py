@@ -26,6 +26,8 @@ def serve(
     horizon: Optional[str] = typer.Option(None, "--horizon", metavar="DURATION",
                                           help="How far the twin may run (default: the scenario's service.horizon_s, 30 d)."),
     propagator: Optional[str] = typer.Option(None, "--propagator", metavar="NAME", help="sgp4 or fast (as orbitcloud run)."),
+    ttc: Optional[bool] = typer.Option(None, "--ttc/--no-ttc", show_default=False,
+                                       help="The TT&C layer and the operator's /v1/ops endpoints (docs/ttc.md). Default: on when the scenario has a ttc: section."),
     log_level: str = typer.Option("warning", "--log-level", metavar="LEVEL", help="uvicorn's log level."),
 ) -> None:
     """Run the operations service on a live twin of SCENARIO (docs/service.md).
@@ -38,6 +40,8 @@ def serve(
     if not 0 < port < 65536:
         raise OrbitcloudError(f"--port {port}: expected 1..65535")
     opts = {} if propagator is None else {"propagator": propagator}
+    if ttc is not None:
+        opts["ttc"] = ttc
     svc = Service(scenario, db, clock=clock, horizon=horizon, **opts)
     if svc.new_admin_key is not None:
         print(f"orbitcloud serve: admin key (shown once, stored only as a hash): {svc.new_admin_key}", flush=True)

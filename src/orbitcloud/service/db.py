@@ -2,8 +2,9 @@
 
 One SQL database holds everything the service must not lose (``docs/service.md``, invariants):
 accounts and API keys, the double-entry ledger (``transactions``, ``entries``, its ``ledger_head``),
-quotes, orders and their life-cycle events, usage events, the twin's actions and clock, and the
-idempotency records. The schema is created and upgraded only by Alembic migrations
+quotes, orders and their life-cycle events, usage events, the twin's actions and clock, the operator's
+TT&C commands and the ground's telemetry archive (``docs/service.md``, operator TT&C endpoints), and
+the idempotency records. The schema is created and upgraded only by Alembic migrations
 (:mod:`orbitcloud.service.migrate`); this module declares the same tables for queries.
 
 Databases: SQLite (a file, WAL journal, ``synchronous=FULL``; writers take ``BEGIN IMMEDIATE`` so
@@ -185,8 +186,36 @@ idempotency = Table(
     Column("created_at", String(40), nullable=False),
 )
 
-#: Tables whose rows are never updated or deleted (triggers refuse it; see the first migration).
-APPEND_ONLY = ("transactions", "entries", "usage_events", "order_events", "twin_actions")
+#: The housekeeping parameters of the TT&C telemetry archive (``orbitcloud.ops.ttc.packets.HK_PARAMETERS``).
+TTC_PARAMETERS = ("soc", "temperature_c", "compute_load", "devices_up", "fault_count", "dose_rad", "safe_mode")
+
+ttc_commands = Table(  # operator TT&C commands, replayed at their steps when the twin is rebuilt
+    "ttc_commands", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),  # the TT&C layer's command id (cmd-000001)
+    Column("step", BigInteger, nullable=False),  # the twin's step when it was issued
+    Column("satellite", Integer, nullable=False),  # index in the fleet
+    Column("command", String(40), nullable=False),
+    Column("params_json", Text, nullable=False),
+    Column("time_tag_s", Float, nullable=True),  # release time [s from the run start]; null: at arrival
+    Column("source", String(16), nullable=False),
+    Column("key_id", String(40), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+ttc_telemetry = Table(  # the ground archive of housekeeping telemetry (one row per delivered sample)
+    "ttc_telemetry", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("satellite", Integer, nullable=False),
+    Column("sample_s", Float, nullable=False),  # sample time [s from the run start]
+    Column("sample_time", String(40), nullable=False),
+    Column("ground_time", String(40), nullable=False),
+    *(Column(p, Float, nullable=True) for p in TTC_PARAMETERS),
+    Index("ix_ttc_telemetry_sample", "satellite", "sample_s", unique=True),
+)
+
+#: Tables whose rows are never updated or deleted (triggers refuse it; see the migrations).
+APPEND_ONLY = ("transactions", "entries", "usage_events", "order_events", "twin_actions", "ttc_commands", "ttc_telemetry")
 
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")

@@ -11,6 +11,21 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 
+def _utc_text(v: str):
+    """(datetime, canonical 'YYYY-MM-DDTHH:MM:SSZ') of an ISO 8601 time, or a ValueError saying what is expected."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("an ISO 8601 UTC time such as 2026-03-20T06:00:00Z") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    if not 1957 <= t.year <= 2100:
+        raise ValueError("a time in 1957..2100")
+    return t, t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -165,19 +180,7 @@ class AcceleratorHoursWork(WorkBody):
     @field_validator("start")
     @classmethod
     def _s(cls, v):
-        if v is None:
-            return v
-        import datetime as dt
-
-        try:
-            t = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("an ISO 8601 UTC time such as 2026-03-20T06:00:00Z") from None
-        if t.tzinfo is None:
-            t = t.replace(tzinfo=dt.UTC)
-        if not 1957 <= t.year <= 2100:
-            raise ValueError("a time in 1957..2100")
-        return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return None if v is None else _utc_text(v)[1]
 
 
 class TrainingWork(WorkBody):
@@ -329,3 +332,136 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     instance: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------- operator TT&C
+
+class TtcCommandIn(Body):
+    """A telecommand for one satellite (``docs/ttc.md``): ``ping``, ``power_cap`` (``{"fraction"}``),
+    ``safe_mode`` (``{"on"}``), ``reboot``, ``set_hk_interval`` (``{"interval_s"}``)."""
+
+    satellite: Union[Annotated[int, Field(strict=True, ge=0)], Annotated[str, Field(min_length=1, max_length=80)]] = Field(
+        description="A satellite name or its index in the fleet.")
+    command: str = Field(min_length=1, max_length=40)
+    params: dict[str, Any] = Field(default_factory=dict, description="The command's parameters.")
+    time_tag: str | None = Field(default=None, max_length=40,
+                                 description="Run onboard at this simulated UTC time (ISO 8601; a time-tagged TC[11,4]); null: on arrival.")
+
+    @field_validator("satellite", mode="before")
+    @classmethod
+    def _sat(cls, v):
+        ok = (isinstance(v, int) and not isinstance(v, bool) and v >= 0) or (isinstance(v, str) and 1 <= len(v) <= 80)
+        if not ok:
+            raise ValueError("a satellite name (1 to 80 characters) or index (a whole number >= 0)")
+        return v
+
+    @field_validator("time_tag")
+    @classmethod
+    def _t(cls, v):
+        if v is not None:
+            _utc_text(v)
+        return v
+
+
+class TtcStage(BaseModel):
+    onboard: str = Field(description="When it happened onboard (simulated UTC).")
+    ground: str = Field(description="When its report reached the ground.")
+
+
+class TtcStages(BaseModel):
+    accepted: TtcStage | None = None
+    started: TtcStage | None = None
+    completed: TtcStage | None = None
+    failed: TtcStage | None = None
+
+
+class TtcCommand(BaseModel):
+    """A command's history as the ground knows it now: a stage is shown once its report came down."""
+
+    id: str
+    satellite: str
+    satellite_index: int
+    command: str
+    params: dict[str, Any]
+    source: str = Field(description="operator (the API) or scenario (the scenario's ttc.commands).")
+    status: str = Field(description="queued | sent | onboard | completed | failed | rejected (as far as the ground knows).")
+    issued: str
+    time_tag: str | None
+    path: str | None = Field(description="direct or relay: how the command goes up (null: no opportunity before the horizon).")
+    bytes: int | None
+    uplink_start: str | None = Field(description="When the ground sends it (its contact schedule).")
+    stages: TtcStages
+    failure_code: int | None
+    reason: str | None
+
+
+class TtcCommandList(BaseModel):
+    items: list[TtcCommand]
+    next_after: str | None = None
+
+
+class TtcLatestItem(BaseModel):
+    satellite: str
+    satellite_index: int
+    sample_time: str | None = Field(description="The newest sample on the ground (null: none yet).")
+    age_s: float = Field(description="Now minus that sample's time (minus the run start before the first).")
+    values: dict[str, float | None]
+
+
+class TtcLatest(BaseModel):
+    sim_time: str
+    items: list[TtcLatestItem]
+
+
+class TtcSample(BaseModel):
+    id: int
+    satellite: str
+    satellite_index: int
+    sample_time: str
+    ground_time: str
+    values: dict[str, float | None]
+
+
+class TtcTelemetryList(BaseModel):
+    items: list[TtcSample]
+    next_after: int | None = None
+
+
+class TtcContact(BaseModel):
+    index: int
+    satellite: str
+    satellite_index: int
+    station: str
+    rise_utc: str
+    set_utc: str
+    start_clipped: bool = Field(description="The window was open at the start of the horizon (rise_utc is the start).")
+    end_clipped: bool = Field(description="The window is open at the end of the horizon (set_utc is the end).")
+    duration_s: float
+    max_elevation_deg: float
+    antenna: int | None
+    served: bool
+    reason: str | None = Field(description="Why an unserved pass got no antenna.")
+
+
+class TtcContactList(BaseModel):
+    items: list[TtcContact]
+    next_after: int | None = None
+
+
+class TtcAlarm(BaseModel):
+    index: int
+    kind: str = Field(description="alarm_raised (a worse level) or alarm_cleared (a better one).")
+    active: bool = Field(description="Whether this parameter's alarm is active now.")
+    satellite: str
+    satellite_index: int
+    parameter: str
+    level: str = Field(description="nominal, yellow or red: the level after the change.")
+    value: float | None
+    sample_time: str
+    ground_time: str | None
+    detail: str
+
+
+class TtcAlarmList(BaseModel):
+    items: list[TtcAlarm]
+    next_after: int | None = None

@@ -13,8 +13,10 @@ What happens at each tick (``advance_to``), under one lock:
    missed). The clock's new step is committed in the same transaction.
 
 Crash recovery (``restore``): the twin is deterministic, so a new process rebuilds it by replaying
-the persisted actions at their steps and advancing to the persisted clock step; the metering state
-is in the orders' rows. A tick whose database transaction fails rolls the twin back the same way.
+the persisted actions and operator TT&C commands at their steps and advancing to the persisted clock
+step; the metering state is in the orders' rows. With the TT&C layer, each tick's transaction also
+writes the telemetry the ground received (``orbitcloud.service.ttc_ops``). A tick whose database
+transaction fails rolls the twin back the same way.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from orbitcloud.service import db as T
 from orbitcloud.service.ledger import SYS_CREDIT_NOTES, SYS_HOLDS, SYS_REVENUE, Posting, lock_head, now_iso, post
 from orbitcloud.service.planning import Planner, iso
 from orbitcloud.service.pricing import PriceList, micro
+from orbitcloud.service.ttc_ops import TtcOps
 
 #: Inference orders end at most this long after their stream's last request [s] (pending ones unbilled).
 INFERENCE_GRACE_S = 3600.0
@@ -47,7 +50,7 @@ FLUSH_S = 3600.0
 LATE_SLACK = 0.10
 
 
-class TwinHost(Planner):
+class TwinHost(Planner, TtcOps):
     """Owns the simulation (see the module docstring).
 
     Args:
@@ -80,6 +83,8 @@ class TwinHost(Planner):
         self._ahead_s: dict[str, float] = {}
         self._fixed: dict[str, tuple[dict, dict]] = {}  # order id -> (request, plan), parsed once
         self._res: dict[str, dict] = {}  # running reservations metered in memory between writes
+        self._ttc_cursor = 0  # the TT&C layer's archive written to the database up to here
+        self._ttc_touched = False  # an operator command was given to the live twin (restore rebuilds it)
         self.sim = Simulation(scenario, **self.options)
         self.name = self.sim.loaded.scenario.name
         self.chunk_steps = max(1, int(round(CHUNK_S / self.sim.step_s)))
@@ -103,27 +108,42 @@ class TwinHost(Planner):
     # ------------------------------------------------------------------ restore
 
     def restore(self) -> None:
-        """Rebuild the twin from the database (actions replayed at their steps, then the clock)."""
+        """Rebuild the twin from the database (actions and operator TT&C commands replayed at their
+        steps, then the clock)."""
         with self.lock:
             with self.db.read() as conn:
                 clock = conn.execute(select(T.twin_clock).where(T.twin_clock.c.id == 1)).first()
                 acts = conn.execute(select(T.twin_actions).order_by(T.twin_actions.c.seq)).all()
+                cmds = conn.execute(select(T.ttc_commands).order_by(T.ttc_commands.c.seq)).all()
             if clock is not None and clock.scenario != self.name:
                 raise OrbitcloudError(f"the database belongs to scenario {clock.scenario!r}, not {self.name!r}: "
                                       "serve that scenario or give another --db")
-            if self.sim.k > 0:
+            if cmds and self.sim._ttc is None:
+                raise OrbitcloudError(f"the database holds {len(cmds)} TT&C command(s) but this twin has no TT&C layer: "
+                                      "serve with --ttc (or a scenario with a ttc: section)")
+            if self.sim.k > 0 or self.sim.actions or self._ttc_touched:
                 self.sim.close()
                 self.sim = self._Simulation(self.scenario_arg, **self.options)
+            self._ttc_touched = False
             from orbitcloud.sim import actions as A
 
-            for a in acts:
-                if a.step > self.sim.k:
-                    self.sim.advance(steps=a.step - self.sim.k)
+            # the twin's actions and the operator's commands in step order (at one step they do not
+            # interact: a command only queues on the ground; each kind keeps its own order)
+            todo = sorted([(int(a.step), 0, int(a.seq), a) for a in acts] + [(int(c.step), 1, int(c.seq), c) for c in cmds],
+                          key=lambda x: x[:3])
+            for step, kind, _seq, a in todo:
+                if step > self.sim.k:
+                    self.sim.advance(steps=step - self.sim.k)
+                if kind == 1:
+                    self._replay_ttc(a)
+                    continue
                 d = json.loads(a.action_json)
                 self.sim.act(A.ACTIONS[d["kind"]](**d["fields"]))
             k = 0 if clock is None else int(clock.step)
             if k > self.sim.k:
                 self.sim.advance(steps=k - self.sim.k)
+            # the archive up to the persisted step is in the database already (written with its tick)
+            self._ttc_cursor = self.sim._ttc.archive_since(0)[1] if self.sim._ttc is not None else 0
             if clock is None:
                 with self.db.write() as conn:
                     conn.execute(insert(T.twin_clock).values(id=1, scenario=self.name, step=0, updated_at=now_iso()))
@@ -257,7 +277,10 @@ class TwinHost(Planner):
                 self._fill_fixed(conn, rows)
                 self._meter_reservations(b, rows, t_s)
             b.flush(conn)
+            ttc_cursor = self._ttc_flush(conn)
             conn.execute(update(T.twin_clock).where(T.twin_clock.c.id == 1).values(step=k, updated_at=now_iso()))
+        if ttc_cursor is not None:  # committed with the clock's step
+            self._ttc_cursor = ttc_cursor
         for oid in [oid for oid, r in self._res.items() if r.get("ended")]:
             del self._res[oid]
         ahead: dict[str, float] = {}

@@ -73,6 +73,20 @@ def finish(sim):
         tables["workload_timeline"] = lambda: W.columns_table(timeline)
     else:
         summary["workloads"] = None
+    if sim._ttc is not None:
+        import time as _time
+
+        t0 = _time.perf_counter()
+        ttc = sim._ttc
+        summary["ttc"] = ttc.summary()
+        tt = ttc.tables()
+        tables["contacts"] = lambda: W.ttc_contacts_table(start_ns, tt["ttc_contacts"])
+        for name in ("ttc_commands", "ttc_telemetry", "ttc_events", "ttc_freshness"):
+            tables[name] = (lambda cols: lambda: W.seconds_table(start_ns, cols))(tt[name])
+        tables["contact_plan_ion"] = lambda: ttc.ion_plan
+        summary["ttc"]["wall_time_s"] = round(getattr(sim, "_ttc_setup_s", 0.0) + _time.perf_counter() - t0, 3)
+    else:
+        summary["ttc"] = None
     summary["actions"] = len(sim._actions)
     summary["limits"] = _limits(summary)
     batch = (summary.get("workloads") or {}).get("batch")

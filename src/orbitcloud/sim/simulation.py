@@ -23,7 +23,7 @@ import numpy as np
 
 from orbitcloud.errors import OrbitcloudError
 from orbitcloud.sim import actions as A
-from orbitcloud.sim.setup import RunOptions, bus_params, prepare, radiation_block, shell_designs
+from orbitcloud.sim.setup import RunOptions, _duration_option, bus_params, prepare, radiation_block, shell_designs
 
 __all__ = ["Simulation"]
 
@@ -115,6 +115,14 @@ class Simulation:
         self._sim_wall_s = 0.0
         self._finished = None
         self._names: dict[str, int] | None = None
+        self._ttc = None
+        want_ttc = opts.ttc if opts.ttc is not None else sc.ttc is not None
+        if want_ttc and _physics:
+            from orbitcloud.sim.ttc_bridge import make_ttc
+
+            t0 = time.perf_counter()
+            self._ttc = make_ttc(self)
+            self._ttc_setup_s = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ time
 
@@ -195,19 +203,27 @@ class Simulation:
         else:
             k_to = self._steps_to(x)
         if k_to > self.k:
-            self._push_actions()
-            t0 = time.perf_counter()
-            if self._runner is not None:
-                self._runner.advance(k_to, progress)
-            t1 = time.perf_counter()
-            if self._net is not None:
-                self._net.advance(k_to)
-            for part in self._components:
-                part.advance(k_to)
-            self._sim_wall_s += t1 - t0
-            self._net_wall_s += time.perf_counter() - t1
-            self.k = k_to
+            if self._ttc is not None:
+                from orbitcloud.sim import ttc_bridge
+
+                ttc_bridge.advance(self, k_to, progress, lambda k: self._advance_parts(k, progress))
+            else:
+                self._push_actions()
+                self._advance_parts(k_to, progress)
+                self.k = k_to
         return self.now
+
+    def _advance_parts(self, k_to: int, progress) -> None:
+        t0 = time.perf_counter()
+        if self._runner is not None:
+            self._runner.advance(k_to, progress)
+        t1 = time.perf_counter()
+        if self._net is not None:
+            self._net.advance(k_to)
+        for part in self._components:
+            part.advance(k_to)
+        self._sim_wall_s += t1 - t0
+        self._net_wall_s += time.perf_counter() - t1
 
     def attach(self, part) -> None:
         """Advance ``part`` (anything with ``advance(k_to)`` and a step counter ``k``) with the rest of
@@ -319,6 +335,43 @@ class Simulation:
         self._actions.append({"t_s": t_s, "step": self.k, "action": action.kind, "target": target,
                               "detail": action.detail(), "work": work if work is not None else (action.work if isinstance(action, A.CancelWork) else None)})
         return work
+
+    # ------------------------------------------------------------------ TT&C
+
+    @property
+    def ttc(self):
+        """The TT&C layer (:class:`~orbitcloud.ops.ttc.layer.TtcLayer`; None when off)."""
+        return self._ttc
+
+    def command(self, satellite: int | str, command: str, params: dict | None = None, *, time_tag: Any = None) -> dict[str, Any]:
+        """Send a telecommand through the TT&C layer now (``docs/ttc.md``): it goes up at the
+        satellite's first contact or relay path and runs onboard at ``time_tag`` (a time or a
+        duration from now; None: on arrival). Returns its command-history row (``ttc.book.history``
+        has every stage as the run goes). Raises :class:`OrbitcloudError` for an unknown satellite
+        or command, bad parameters, a time tag in the past, or a run without TT&C."""
+        if self._ttc is None:
+            raise OrbitcloudError("command: the run has no TT&C layer (add a ttc: section or pass ttc=True)")
+        t_s = self.k * self.spec.step_s
+        tag = None
+        if time_tag is not None:
+            if isinstance(time_tag, (str, int, float)) and not isinstance(time_tag, bool) and not (isinstance(time_tag, str) and "T" in time_tag):
+                tag = t_s + _duration_option(time_tag, "time_tag")
+            else:
+                tag = self._steps_to_s(time_tag)
+        return self._ttc.issue(satellite, command, params, time_tag_s=tag, t_s=t_s)
+
+    def _steps_to_s(self, when: Any) -> float:
+        """Seconds from the start of a datetime or ISO 8601 time (naive: UTC)."""
+        if isinstance(when, str):
+            try:
+                when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+            except ValueError:
+                raise OrbitcloudError(f"time_tag: {when!r} is not an ISO 8601 time or a duration") from None
+        if not isinstance(when, dt.datetime):
+            raise OrbitcloudError(f"time_tag: {when!r} is not a time or a duration")
+        if when.tzinfo is not None:
+            when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return (when - self.start.replace(tzinfo=None)).total_seconds()
 
     def _reboot_s(self, sel: np.ndarray) -> np.ndarray:
         """Reboot time [s] of each satellite's accelerators: its fault model's SEFI recovery."""

@@ -11,6 +11,7 @@ from orbitcloud.report.data.run import RunDir
 from orbitcloud.report.data.snapshot import COLORS, default_time_s, fleet_snapshot
 from orbitcloud.report.data.tables import eclipse_calendar, load_contacts, load_faults
 from orbitcloud.report.data.timeline import load_timeline
+from orbitcloud.report.data.ttc import load_ttc
 from orbitcloud.report.data.workloads import load_requests, load_workload_timeline
 from orbitcloud.report.sample import DEFAULT_REPORT_SAMPLE, Sample, sample_satellites
 
@@ -52,3 +53,4 @@ class ReportData:
         self.rtt = rtt_series(run) if run.network_config else None
         self.requests = load_requests(run)
         self.workload_timeline = load_workload_timeline(run)
+        self.ttc = load_ttc(run)

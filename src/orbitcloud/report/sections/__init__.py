@@ -10,6 +10,7 @@ module                    draws
 ``timelines``             power, state of charge, temperatures, compute, throttling
 ``eclipses``              eclipse calendar per shell
 ``network``               RTT timeline, contact Gantt chart, satellites in view, downlink
+``ttc``                   TT&C: contact plan per antenna, command latency, telemetry age, alarms
 ``faults``                fault events and cumulative counts
 ``workloads``             latency CDFs, requests, throughput, training, Earth observation
 ``base``                  :class:`Section`, the plotly layout, HTML tables (shared)
