@@ -120,6 +120,7 @@ def run(
     network: bool = typer.Option(True, "--network/--no-network", help="Network figures (links, latency, contacts, downlink) when the scenario has network:/ground: sections.", **_FLAG),
     workloads: bool = typer.Option(True, "--workloads/--no-workloads", help="Run the scenario's workloads: (inference, training, Earth observation, batch).", **_FLAG),
     policy: Optional[list[str]] = typer.Option(None, "--policy", metavar="NAME", help="Placement policy (first-fit, power-aware, follow-the-sun, latency-aware, thermal-aware); repeat to compare policies side by side. Default: the scenario's."),
+    serving: Optional[list[str]] = typer.Option(None, "--serving", metavar="NAME", help="Serving policy of LLM inference (max-clock, race-to-idle, energy-aware, cascade; docs/serving.md); repeat to compare side by side. Default: the scenario's."),
     ttc: Optional[bool] = typer.Option(None, "--ttc/--no-ttc", help="The TT&C layer (contact plan, commands, telemetry, alarms, onboard rules; docs/ttc.md). Default: on when the scenario has a ttc: section.", show_default=False),
     report_html: bool = typer.Option(False, "--report", help="With --out: also write OUT/report.html (see `orbitcloud report`).", **_FLAG),
 ) -> None:
@@ -129,9 +130,16 @@ def run(
     from orbitcloud.ops.policies import check_policy
     from orbitcloud.sim.setup import RunOptions
 
+    from orbitcloud.ops.policies import check_serving
+
     policies = list(dict.fromkeys(policy or []))
     for name in policies:
         check_policy(name)
+    servings = list(dict.fromkeys(serving or []))
+    for name in servings:
+        check_serving(name)
+    if len(policies) > 1 and len(servings) > 1:
+        raise OrbitcloudError("--policy and --serving: repeat one of them to compare, not both")
     if report_html and out is None:
         raise OrbitcloudError("--report: needs --out (the report is written to OUT/report.html)")
     if record is not None and out is None:
@@ -140,22 +148,24 @@ def run(
         start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers,
         eclipses=eclipses and out is not None, record=record, bus=bus, radiation=radiation, network=network,
         workloads=workloads, policy=policies[0] if len(policies) == 1 else None, ttc=ttc,
+        serving=servings[0] if len(servings) == 1 else None,
     )
-    if len(policies) > 1:
+    field, names = ("serving", servings) if len(servings) > 1 else ("policy", policies)
+    if len(names) > 1:
         from orbitcloud.display import print_policy_table
 
         summaries = {}
-        for name in policies:
-            sub = dataclasses.replace(opts, policy=name, out=None if out is None else out / name)
+        for name in names:
+            sub = dataclasses.replace(opts, **{field: name}, out=None if out is None else out / name)
             summaries[name] = _run_one(scenario, sub, show_progress=not json_out)
             if report_html:
                 from orbitcloud.report import build_report
 
                 build_report(sub.out)
         if json_out:
-            sys.stdout.write(json.dumps({"policies": summaries}) + "\n")
+            sys.stdout.write(json.dumps({"policies" if field == "policy" else "serving": summaries}) + "\n")
             return
-        print_policy_table(summaries, out)
+        print_policy_table(summaries, out, what="serving policies" if field == "serving" else "policies")
         return
     summary = _run_one(scenario, opts, show_progress=not json_out)
     if report_html:

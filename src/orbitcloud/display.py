@@ -253,6 +253,11 @@ WORKLOAD_ROWS = (
     ("inference", "slo_attainment", "SLO attainment", "pct"),
     ("inference", "tokens_per_s", "output tokens per second", "num"),
     ("inference", "tokens_per_kwh", "output tokens per kWh", "num"),
+    ("inference", "serving_policy", "serving policy", "text"),
+    ("inference", "quality_weighted_tokens_per_kwh", "quality-weighted tokens per kWh", "num"),
+    ("inference", "escalated", "cascade: escalated requests", "int"),
+    ("inference", "capped_share", "energy-aware: share of replica-steps capped", "pct"),
+    ("inference", "small_model_share", "energy-aware: share on the small model", "pct"),
     ("inference", "migrations", "migrations", "int"),
     ("training", "tokens_trained", "training tokens", "num"),
     ("training", "goodput", "training goodput", "pct"),
@@ -275,7 +280,7 @@ WORKLOAD_ROWS = (
 def cell(value: Any, kind: str) -> str:
     if value is None:
         return "-"
-    return {"pct": pct, "int": lambda v: f"{int(v):,}", "s": seconds, "bytes": data_b}.get(kind, lambda v: num(float(v), 4))(value)
+    return {"pct": pct, "int": lambda v: f"{int(v):,}", "s": seconds, "bytes": data_b, "text": str}.get(kind, lambda v: num(float(v), 4))(value)
 
 
 def _print_workloads(console, s: dict) -> None:
@@ -330,14 +335,14 @@ def _print_ttc(console, s: dict) -> None:
     console.print(st)
 
 
-def print_policy_table(summaries: dict, out: Path | None, console=None) -> None:
-    """The same scenario under each policy, side by side."""
+def print_policy_table(summaries: dict, out: Path | None, console=None, what: str = "policies") -> None:
+    """The same scenario under each policy (placement or serving), side by side."""
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console()
     first = next(iter(summaries.values()))
-    table = Table(title=f"orbitcloud run: {first['scenario']}, policies compared", title_justify="left")
+    table = Table(title=f"orbitcloud run: {first['scenario']}, {what} compared", title_justify="left")
     table.add_column("figure", style="bold", overflow="fold")
     for name in summaries:
         table.add_column(name, justify="right", overflow="fold")
@@ -349,12 +354,14 @@ def print_policy_table(summaries: dict, out: Path | None, console=None) -> None:
             ("throttled by power (worst shell)", lambda s: pct(_worst(s, "throttled_fraction_power"))),
             ("throttled by heat (worst shell)", lambda s: pct(_worst(s, "throttled_fraction_thermal"))),
             ("lowest state of charge", lambda s: pct((s.get("bus") or {}).get("soc_min"))),
+            ("battery capacity left (lowest)", lambda s: pct((s.get("bus") or {}).get("battery_capacity_left_min"))),
+            ("energy curtailed", lambda s: energy_j((s.get("bus") or {}).get("energy_curtailed_j"))),
             ("wall time", lambda s: seconds(s["wall_time_s"])))
     for label, fn in rows:
         table.add_row(label, *(fn(s) for s in summaries.values()))
     console.print(table)
     if out is not None:
-        console.print(f"results written to {out}/<policy>/")
+        console.print(f"results written to {out}/<{'serving policy' if what.startswith('serving') else 'policy'}>/")
 
 
 def _worst(summary: dict, key: str) -> float | None:

@@ -34,7 +34,7 @@ CATALOG_DIR = resources.files("orbitcloud.catalog")
 #: this list only guards against the glob silently finding nothing).
 KNOWN_FILES = {
     "accelerators", "batteries", "cloud_climatology", "coatings", "economics", "eo_sensors", "faults",
-    "land_mask", "llm_models", "llm_traces", "satellites", "solar_cells",
+    "land_mask", "llm_models", "llm_traces", "model_quality", "satellites", "solar_cells",
 }
 #: Files whose top level groups entries into sections instead of holding entries.
 SECTIONS = {"eo_sensors": ("sensors", "filters")}
@@ -417,6 +417,11 @@ PUBLISHED = {
     "llama-3-70b": (70_553_706_496, 80, 8192, 64, 8, 128, 128_256, 8192),
     # Meta Llama 3.1 model card + config.json (meta-llama/Llama-3.1-8B, Jul 2024): max_position_embeddings 131,072
     "llama-3.1-8b": (8_030_261_248, 32, 4096, 32, 8, 128, 128_256, 131_072),
+    # Meta Llama 3.1 model card + config.json (meta-llama/Llama-3.1-70B, Jul 2024): Llama 3 70B shape, context 131,072
+    "llama-3.1-70b": (70_553_706_496, 80, 8192, 64, 8, 128, 128_256, 131_072),
+    # Meta Llama 3.2 model card + config.json (meta-llama/Llama-3.2-1B / -3B, Sep 2024): tie_word_embeddings true
+    "llama-3.2-1b": (1_235_814_400, 16, 2048, 32, 8, 64, 128_256, 131_072),
+    "llama-3.2-3b": (3_212_749_824, 28, 3072, 24, 8, 128, 128_256, 131_072),
     # Radford et al. 2019; Hugging Face openai-community/gpt2 config.json (n_ctx 1024, vocab 50,257)
     "gpt2-124m": (124_439_808, 12, 768, 12, 12, 64, 50_257, 1024),
     # karpathy/nanoGPT (2023) train_shakespeare_char.py and README "number of parameters: 10.65M"
@@ -433,7 +438,8 @@ PARAM_REL = {"remote-sensing-8b": 0.01}
 #: MLP widths from config.json (not in the catalog): Llama 3 8B 14,336, 70B 28,672 (SwiGLU); Gemma 2B
 #: 16,384 (GeGLU); GPT-2 and nanoGPT 4 x d_model (GELU).
 D_FF = {"llama-3-8b": 14_336, "llama-3-70b": 28_672, "llama-3.1-8b": 14_336, "remote-sensing-8b": 14_336,
-        "gemma-2b": 16_384, "gpt2-124m": 3072, "nanogpt-shakespeare-char": 1536}
+        "gemma-2b": 16_384, "gpt2-124m": 3072, "nanogpt-shakespeare-char": 1536,
+        "llama-3.1-70b": 28_672, "llama-3.2-1b": 8192, "llama-3.2-3b": 8192}
 
 
 def _params_from_shape(name: str, e: dict) -> float:
@@ -441,6 +447,8 @@ def _params_from_shape(name: str, e: dict) -> float:
     L, d, nh, nkv, hd, V, ctx = (int(e[k]) for k in ("n_layers", "d_model", "n_heads", "n_kv_heads", "head_dim",
                                                        "vocab", "context_max"))
     ff = D_FF[name]
+    if name.startswith("llama-3.2"):  # gated MLP, RMSNorm, tied embedding (config.json tie_word_embeddings)
+        return L * (2 * d * nh * hd + 2 * d * nkv * hd + 3 * d * ff + 2 * d) + V * d + d
     if name.startswith(("llama", "remote-sensing")):  # gated MLP, RMSNorm, untied output
         return L * (2 * d * nh * hd + 2 * d * nkv * hd + 3 * d * ff + 2 * d) + 2 * V * d + d
     if name == "gemma-2b":  # gated MLP, RMSNorm, tied embedding
@@ -473,6 +481,9 @@ def test_llm_params_follow_from_the_architecture(name):
 def test_llm_closed_forms_reproduce_the_exact_published_counts():
     assert _params_from_shape("llama-3-8b", LLM["llama-3-8b"]) == 8_030_261_248  # HF safetensors count
     assert _params_from_shape("llama-3-70b", LLM["llama-3-70b"]) == 70_553_706_496  # HF safetensors count
+    assert _params_from_shape("llama-3.1-70b", LLM["llama-3.1-70b"]) == 70_553_706_496  # as Llama 3 70B
+    assert _params_from_shape("llama-3.2-1b", LLM["llama-3.2-1b"]) == 1_235_814_400  # tied embedding once
+    assert _params_from_shape("llama-3.2-3b", LLM["llama-3.2-3b"]) == 3_212_749_824
     assert _params_from_shape("gpt2-124m", LLM["gpt2-124m"]) == 124_439_808  # HF openai-community/gpt2
     # Gemma paper table 2: 1,981,884,416 non-embedding parameters
     assert _params_from_shape("gemma-2b", LLM["gemma-2b"]) - 256_000 * 2048 == 1_981_884_416

@@ -12,7 +12,8 @@ What is checked, with the reference of each figure:
   fraction of exactly 1;
 * array energy from the Sun's distance (DE421) and the cell temperature of the thin-panel balance
   solved exactly, within ``generation_rel_tol``;
-* the power budget in permanent sunlight: energy used = (bus + compute) x duration, no battery
+* the power budget in permanent sunlight (battery ageing off: its calendar fade would trim the full
+  battery once a day): energy used = (bus + compute) x duration, no battery
   cycling, curtailed = generated - used;
 * node temperature of a closing design: the steady balance k (T^4 - T_space^4) = P + Q_env(t) over
   the last day, within ``temperature_tol_k``;
@@ -71,7 +72,8 @@ constellation:
       bus_power_w: 100
       solar_array: {{area_m2: 4.5, cell: xtj, efficiency: 0.298, temp_coeff_per_k: -0.0022, absorptance: 0.91,
                     emissivity: 0.85, packing_factor: 0.85, degradation_pct_per_yr: 1.0, pointing: sun_tracking}}
-      battery: {{capacity_wh: 1000, charge_efficiency: 0.97, discharge_efficiency: 0.97, soc_min: 0.2, soc_max: 1.0}}
+      battery: {{capacity_wh: 1000, charge_efficiency: 0.97, discharge_efficiency: 0.97, soc_min: 0.2, soc_max: 1.0,
+                 ageing: none}}
       radiator: {{area_m2: {area}, sides: 2, emissivity: 0.92, absorptance: 0.09, ir_absorptance: 0.92, sun_view: 0,
                  t_max_c: 45, t_min_c: -60, heater_w: 50, hysteresis_k: {hyst}}}
       capacitance_j_per_k: 40000

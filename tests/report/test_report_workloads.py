@@ -115,3 +115,16 @@ def test_summary_tables_and_pngs(workload_report):
                 assert float(shown.replace(",", "")) == pytest.approx(value, rel=SIG4_REL), (title, key, shown)
     for name in ("latency", "throughput", "training", "eo"):
         assert (run_dir / f"report-{name}.png").stat().st_size > 10_000
+
+
+def test_serving_table_shows_what_the_policy_bought():
+    from orbitcloud.report.sections.workloads import serving_table
+
+    summary = {"workloads": {"inference": {"serving_policy": "energy-aware", "slo_attainment": 0.98, "tokens_per_kwh": 2.5e7,
+                                           "quality_weighted_tokens_per_kwh": 2.0e7, "capped_share": 0.25}},
+               "bus": {"soc_min": 0.41, "battery_capacity_left_min": 0.9921, "energy_curtailed_j": 7.2e6}}
+    html = serving_table(summary)
+    assert "Serving under constrained power" in html and "energy-aware" in html
+    assert "2.0 kWh" in html  # 7.2 MJ curtailed
+    assert "99.2" in html and "41" in html
+    assert serving_table({"workloads": {"inference": {"tokens_per_kwh": 1.0}}}) == ""  # a run from before serving policies

@@ -55,6 +55,7 @@ class Design:
     soc_min: float
     soc_max: float
     soc_initial: float
+    ageing: str | None  # battery ageing model (bus.ageing), None: no capacity fade
     # radiator and node
     radiator_area_m2: float
     sides: int
@@ -163,6 +164,7 @@ def resolve(hw: Hardware, name: str = "") -> Design:
         soc_min=soc_min,
         soc_max=soc_max,
         soc_initial=float(_pick(bat.soc_initial, soc_max)),
+        ageing=None if bat.ageing in (None, "none") else bat.ageing,
         radiator_area_m2=rad.area_m2,
         sides=rad.sides,
         emissivity=eps,

@@ -45,17 +45,19 @@ def step_chunk(
     p_gen_t, q_env_t, c, k, heat_max, heat_hot, heat_min, thot, target, bus_w, heater_max,
     e_min, e_max, deliver, take, store, draw, loss_c, loss_d,
     t_k, e_j, hot, s_bus, s_heater, s_comp, s_charge, s_fb, s_req, e_lo, t_lo, t_hi,
-    rec_rows, rec, avail_t,
+    rec_rows, rec, avail_t, e_trace,
 ):
     """Advance every satellite through the chunk's steps (arrays (T, n) and (n,); state in place).
 
     ``rec_rows[j]`` >= 0 asks for the values of step j in row ``rec_rows[j]`` of ``rec`` (10, R, n):
     load, compute, heater, curtailed, battery (delivered - charged), energy, temperature,
     throttle code. ``avail_t`` (T, n) scales the compute target per step (faults); an empty array
-    means all devices are available.
+    means all devices are available. ``e_trace`` (2, T, n), when not empty, receives the battery energy
+    [J] and the node temperature [K] after every step (battery ageing counts cycles from them).
     """
     n_t, n = p_gen_t.shape
     scaled = avail_t.shape[0] > 0
+    trace = e_trace.shape[1] > 0
     # time outer, satellites inner: the satellites are independent, so the CPU overlaps their
     # divisions and square roots (the time recursion of one satellite is a serial chain)
     for j in range(n_t):
@@ -102,6 +104,9 @@ def step_chunk(
             s_fb[i] += from_batt
             s_req[i] += req
             e_lo[i] = min(e_lo[i], e)
+            if trace:
+                e_trace[0, j, i] = e
+                e_trace[1, j, i] = t
             t_lo[i] = min(t_lo[i], t)
             t_hi[i] = max(t_hi[i], t)
             if r >= 0:

@@ -53,6 +53,9 @@ class BusParams:
     array_temp_k: np.ndarray  # fixed operating temperature or NaN (computed)
     view_factor: np.ndarray  # radiator Earth view factor per face
     array_view_factor: np.ndarray  # array back-face Earth view factor
+    #: battery ageing: per satellite an index into ``ageing_models`` (-1: no ageing), see bus.ageing
+    ageing_code: np.ndarray | None = None
+    ageing_models: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.has.shape[0])
@@ -62,6 +65,7 @@ class BusParams:
             start=self.start + a, has=self.has[a:z], p={k: v[a:z] for k, v in self.p.items()},
             pointing=self.pointing[a:z], normal=self.normal[a:z], array_temp_k=self.array_temp_k[a:z],
             view_factor=self.view_factor[a:z], array_view_factor=self.array_view_factor[a:z],
+            ageing_code=None if self.ageing_code is None else self.ageing_code[a:z], ageing_models=self.ageing_models,
         )
 
     @property
@@ -100,6 +104,8 @@ def build_bus_params(shell_index: np.ndarray, designs: list[Design | None], r_ov
         if d.view_factor is not None:
             vf_s[i] = d.view_factor
     idx = np.asarray(shell_index)
+    models = tuple(sorted({d.ageing for d in designs if d is not None and d.ageing}))
+    code_s = np.array([models.index(d.ageing) if d is not None and d.ageing else -1 for d in designs], np.int16)
     geo_vf = thermal.earth_view_factor(np.maximum(r_over_re, 1.0 + 1e-6), "edge")
     vf = vf_s[idx]
     return BusParams(
@@ -111,6 +117,8 @@ def build_bus_params(shell_index: np.ndarray, designs: list[Design | None], r_ov
         array_temp_k=temp_s[idx],
         view_factor=np.where(np.isnan(vf), geo_vf, vf),
         array_view_factor=geo_vf,
+        ageing_code=code_s[idx] if models else None,
+        ageing_models=models,
     )
 
 
@@ -157,6 +165,8 @@ class BusTotals:
     steps: int = 0
     #: the latest step's powers [W] and throttle code per satellite (None before the first step)
     last: dict | None = None
+    #: battery ageing per satellite (``capacity_left``, ``cycles``; NaN without ageing), None: no ageing
+    ageing: dict | None = None
 
     @classmethod
     def zeros(cls, n: int) -> "BusTotals":
@@ -183,7 +193,9 @@ class BusTotals:
             "curtailed": np.maximum(r["gen"] - load + r["from_battery"] - r["charge"], 0.0),
             "bus_unmet": np.maximum((r["bus_req"] if "bus_req" in r else p["bus_w"] * self.steps) - r["bus"], 0.0),
             "heater": r["heater"],
-            "loss": r["charge"] * (1.0 - p["eta_charge"]) + r["from_battery"] * (1.0 / p["eta_discharge"] - 1.0),
+            # battery losses: charge and discharge, and stored energy above a faded capacity (ageing)
+            "loss": r["charge"] * (1.0 - p["eta_charge"]) + r["from_battery"] * (1.0 / p["eta_discharge"] - 1.0)
+            + (r["fade"] if "fade" in r else 0.0),
             "charge": r["charge"],
             "from_battery": r["from_battery"],
             "target": target,
@@ -283,7 +295,7 @@ _KERNEL = False
 
 
 def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
-                      heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t, bus_w) -> None:
+                      heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t, bus_w, e_trace=None) -> None:
     p = bp.p
     n_t, n = p_gen_t.shape
     steps = np.arange(k0, k0 + n_t)
@@ -306,6 +318,7 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
         state.t_k, state.e_j, state.hot, s["bus"], s["heater"], s["compute"], s["charge"], s["from_battery"], s["req"],
         tot.e_min_j, tot.t_min_k, tot.t_max_k, rec_rows, rec,
         avail_t if avail_t is not None else np.zeros((0, n)),
+        e_trace if e_trace is not None else np.zeros((2, 0, n)),
     )
     tot.t_final_k, tot.e_final_j = state.t_k, state.e_j
     tot.steps += n_t
@@ -336,7 +349,7 @@ def advance(
     bp: BusParams, state: BusState, tot: BusTotals, geo: Geometry, step_s: float, k0: int,
     record_stride: int = 0, records: list | None = None, use_kernel: bool | None = None,
     avail_t: np.ndarray | None = None, demand_t: np.ndarray | None = None, cap_t: np.ndarray | None = None,
-    bus_w: np.ndarray | None = None, pre: tuple | None = None,
+    bus_w: np.ndarray | None = None, pre: tuple | None = None, e_trace: np.ndarray | None = None,
 ) -> None:
     """Advance ``state`` through one chunk and add to ``tot`` (both modified in place).
 
@@ -352,6 +365,8 @@ def advance(
     ``bus_w`` (n,): the bus load of this chunk when it differs from the design's (safe mode); the
     unmet bus energy is then counted against it. ``pre``: :func:`step_inputs` of these columns, when
     the caller computed them for a longer chunk (the workload layer steps one column at a time).
+    ``e_trace`` (2, T, n): filled with the battery energy [J] and the node temperature [K] after
+    every step (battery ageing, :mod:`orbitcloud.bus.ageing`).
     """
     n = len(bp)
     s_ = tot.sums
@@ -361,7 +376,8 @@ def advance(
             s_["bus_req"] = bp.p["bus_w"] * tot.steps  # the chunks before the first override
         s_["bus_req"] = s_["bus_req"] + (bp.p["bus_w"] if bus_w is None else bus_w) * n_t
     if demand_t is None and cap_t is None and "capped" not in s_ and "offered" not in s_:
-        return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, bus_w=bus_w, pre=pre)
+        return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, bus_w=bus_w, pre=pre,
+                        e_trace=e_trace)
     # each sum starts, when it first appears mid-run, as the one before it (its factor was 1 until then)
     if "avail" not in s_:
         s_["avail"] = np.full(n, float(tot.steps))
@@ -382,7 +398,7 @@ def advance(
         accumulate_rows(s_[key], eff if eff is not None else ones)
     eff = None if eff is None else np.ascontiguousarray(eff, dtype=np.float64)
     return _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, eff, count_avail=False, bus_w=bus_w,
-                    pre=pre)
+                    pre=pre, e_trace=e_trace)
 
 
 def step_inputs(bp: BusParams, geo: Geometry, with_array_temp: bool) -> tuple:
@@ -405,7 +421,7 @@ def step_inputs(bp: BusParams, geo: Geometry, with_array_temp: bool) -> tuple:
 
 
 def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=True, bus_w=None,
-             pre=None) -> None:
+             pre=None, e_trace=None) -> None:
     p = bp.p
     n, n_t = geo.illumination.shape
     p_gen_t, q_env_t, t_arr_t = step_inputs(bp, geo, bool(record_stride)) if pre is None else pre
@@ -434,7 +450,7 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
         use_kernel = _kernel() is not None
     if use_kernel:
         _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
-                          heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t, bus_w)
+                          heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t, bus_w, e_trace)
         return
     t_k, e_j, hot = state.t_k, state.e_j, state.hot
     s_bus, s_heater, s_comp, s_charge, s_fb, s_req = (s[key] for key in ("bus", "heater", "compute", "charge", "from_battery", "req"))
@@ -468,6 +484,9 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
         heat += comp
         heat += loss
         t_k = thermal.implicit_step(t_k, heat, k, c)
+        if e_trace is not None:
+            e_trace[0, j] = e_j
+            e_trace[1, j] = t_k
         hot = (hot & (t_k >= thot)) | (~hot & (req < tgt))
         s_bus += bus
         s_heater += heater

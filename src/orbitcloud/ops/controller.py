@@ -59,7 +59,7 @@ class WorkloadController(ServingLayer, ControllerActions):
         policy: placement policy (None: the scenario's ``policies.placement``).
     """
 
-    def __init__(self, loaded, fleet, spec, bus, designs, policy: str | None = None) -> None:
+    def __init__(self, loaded, fleet, spec, bus, designs, policy: str | None = None, serving: str | None = None) -> None:
         from orbitcloud.network.simulate import NetworkStepper, load_stations, setup
         from orbitcloud.ops.policies import check_policy
         from orbitcloud.scenario.workloads import Policies
@@ -71,8 +71,14 @@ class WorkloadController(ServingLayer, ControllerActions):
         pol = sc.policies or Policies()
         if policy is not None:
             pol = pol.model_copy(update={"placement": check_policy(policy)})
+        if serving is not None:
+            from orbitcloud.ops.policies import check_serving
+
+            pol = pol.model_copy(update={"serving": check_serving(serving)})
         self.pol = pol
         self.policy = pol.placement
+        self.serving = pol.serving
+        self.spow = None
         n = len(fleet)
         if n > MAX_WORKLOAD_SATELLITES:
             raise ScenarioError(
@@ -92,6 +98,7 @@ class WorkloadController(ServingLayer, ControllerActions):
         self.seed = sc.seed
         self.shell_names = [info.name for info in fleet.shells]
         p = bus.p
+        self._bus_p = p
         self.full_w = p["n_acc"] * p["p_acc_w"] * p["utilisation"]
         # a job at full speed runs at the design's utilisation target of the accelerators' nameplate
         # (the bus's compute power target is that share of their power)
@@ -119,6 +126,8 @@ class WorkloadController(ServingLayer, ControllerActions):
         self.truth_lit = np.ones(n, bool)
         self.speed = np.ones(n)
         self.demand_now = np.zeros(n)
+        # the satellites' own measurements at the start of the step (the serving policy's onboard view)
+        self.own = {"soc": soc0.copy(), "gen_w": np.zeros(n), "other_w": p["bus_w"].copy()}
         self.k = -1
         self._orbits = None
         self.timeline: dict[str, list] = {"step": [], "t_s": []}
@@ -251,6 +260,13 @@ class WorkloadController(ServingLayer, ControllerActions):
         if self.inf is not None:
             srv_dem = np.where(self.active, self.pol.idle_demand, 0.0)
             srv_dem = np.where(self.pool.busy(), 1.0, srv_dem)
+            queued = self.pool.backlog > self.pool.max_batch
+            work = self.pool.work_s.copy()
+            load = (work - self._work_prev) / self.dt
+            self._work_prev = work
+            srv_dem = self.spow.demand(t_s, self.dt, srv_dem, self.active, self.pool.busy(), self.own, queued, load)
+            if self.spow.small is not None:
+                self.pool.server_var = self.spow.use_small.astype(np.int64).tolist()
             dem[self.srv] += srv_dem
             self.dem_inf = srv_dem
         for entry in self._train_jobs():
@@ -274,21 +290,42 @@ class WorkloadController(ServingLayer, ControllerActions):
             self.dem_batch = self.batch.demand(other, linked[b])
             dem[b] += self.dem_batch
         np.clip(dem, 0.0, 1.0, out=dem)
+        if self.spow is not None and self.spow.capping:
+            # the cap holds for all the work of the satellite (shares between the works unchanged)
+            pf = np.ones(self.n)
+            pf[self.srv] = self.spow.pf
+            dem *= pf
+            self.dem_inf = self.dem_inf * self.spow.pf
+            if self.batch is not None:
+                self.dem_batch = self.dem_batch * pf[self.batch_sats]
         self.demand_now = dem
         return dem
 
     def observe(self, k: int, compute_w: np.ndarray, soc: np.ndarray, t_k: np.ndarray, avail: np.ndarray | None,
-                illum: np.ndarray, faults: dict | None, limit: np.ndarray | None = None) -> None:
+                illum: np.ndarray, faults: dict | None, limit: np.ndarray | None = None,
+                gen_w: np.ndarray | None = None, other_w: np.ndarray | None = None) -> None:
         """The bus's result for step ``k``: run the workloads through ``[t_k, t_k + step)``.
 
         ``limit``: the operator's compute limit of the step per satellite (power caps, safe mode,
-        reboots), None when there is none."""
+        reboots), None when there is none. ``gen_w``, ``other_w``: the step's array output and
+        bus + heater load [W] (what the satellite measures; the serving policy's next decision)."""
         t0, dt = self.t, self.dt
         av = np.ones(self.n) if avail is None else avail
         want = self.full_w * av * self.demand_now if limit is None else self.full_w * av * limit * self.demand_now
         ratio = np.divide(compute_w, want, out=np.ones(self.n), where=want > 0)
         np.clip(ratio, 0.0, 1.0, out=ratio)
         self.speed = self.util * (av * ratio if limit is None else av * limit * ratio)
+        self.srv_speeds = None
+        if self.spow is not None and self.spow.capping:
+            base = self.speed[self.srv]
+            self.srv_speeds = (base * self.spow.rel_d, base * self.spow.rel_p)  # decode, prefill
+            self.speed[self.srv] = base * self.spow.rel_p  # other work on the satellite is compute-bound
+        own = self.own
+        own["soc"] = np.where(self.cap_j > 0, soc, 1.0)
+        if gen_w is not None:
+            own["gen_w"] = gen_w
+        if other_w is not None:
+            own["other_w"] = other_w
         self.truth_lit = illum >= 0.5
         self._record_truth(k, np.where(self.cap_j > 0, soc, 1.0), self.t_max_k - t_k, self.truth_lit, av)
         self.timeline["step"].append(k)
@@ -402,23 +439,12 @@ class WorkloadController(ServingLayer, ControllerActions):
     def _lit_ahead(self, t_s: float, sats: np.ndarray) -> np.ndarray:
         """Predicted sunlight (illumination >= 0.5) of ``sats`` at ``t_s + eclipse_lookahead``: the
         operator's own orbit prediction (fast propagator), as flight dynamics would provide."""
-        from orbitcloud.environment.shadow import shadow_state
-        from orbitcloud.ephemeris.frames import gmst_for_times
-        from orbitcloud.ephemeris.propagate import fast_ecef_m, fast_orbits
-        from orbitcloud.ephemeris.sun import sun_position_m
-        from orbitcloud.timescale import jd_split_offset
+        from orbitcloud.ephemeris.propagate import fast_orbits
+        from orbitcloud.ops.serving_power import predicted_lit
 
         if self._orbits is None:
             self._orbits = fast_orbits(self.fleet.slice(0, self.n), self.spec.jd0, self.spec.fr0)
-        t = np.array([t_s + self.pol.eclipse_lookahead])
-        jd, fr = jd_split_offset(self.spec.jd0, self.spec.fr0, t)
-        gmst = gmst_for_times(jd, fr)
-        sun = sun_position_m(jd, fr)
-        c, s = np.cos(gmst), np.sin(gmst)
-        sun_ecef = np.stack([c * sun[:, 0] + s * sun[:, 1], c * sun[:, 1] - s * sun[:, 0], sun[:, 2]], axis=1)
-        x, y, z, r = fast_ecef_m(self._orbits, t, gmst)
-        st = shadow_state(x, y, z, sun_ecef, r)
-        return ~(st.h_half[:, 0] > 0.0)[sats]
+        return predicted_lit(self._orbits, self.spec, np.array([t_s + self.pol.eclipse_lookahead]))[sats, 0]
 
     # ------------------------------------------------------------------ Earth observation
 

@@ -50,6 +50,15 @@ def check_policy(name: str, where: str = "--policy") -> str:
     return name
 
 
+def check_serving(name: str, where: str = "--serving") -> str:
+    """``name`` if it is a known serving policy (``docs/serving.md``), else a one-line error."""
+    from orbitcloud.scenario.workloads import SERVING_NAMES
+
+    if name not in SERVING_NAMES:
+        raise OrbitcloudError(f"{where}: unknown serving policy {name!r}; known: {', '.join(SERVING_NAMES)}")
+    return name
+
+
 @dataclasses.dataclass
 class Known:
     """What the operator knows about each candidate satellite (arrays over the candidates)."""

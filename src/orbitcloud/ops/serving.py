@@ -15,6 +15,11 @@ import numpy as np
 from orbitcloud.errors import ScenarioError
 
 
+#: energy-aware: a replica whose throughput its energy budget holds below this share of the uncapped
+#: one takes new requests only when no other replica can (docs/serving.md).
+MIN_REL_DISPATCH = 0.25
+
+
 class ServingLayer:
     """Mixed into the workload controller (see the module docstring)."""
 
@@ -91,7 +96,16 @@ class ServingLayer:
         self.svc_s = perf.max_concurrency(mean_in, mean_out) / mu  # mean time in service at saturation
         self.lam = len(reqs) / dur if dur > 0 else 0.0
         self.arrived_mark = 0
-        pool = ServingPool(perf, m, reqs.t_s, tin, tout, city, self._choose, cfg.max_batch)
+        small, escalate = self._serving_setup(loaded, cfg, acc, n_dev, len(reqs))
+        try:
+            pool = ServingPool(perf, m, reqs.t_s, tin, tout, city, self._choose, cfg.max_batch, small=small, escalate=escalate)
+        except OrbitcloudError as exc:
+            raise ScenarioError(f"{loaded.label}: {where}.small_model: {exc}") from None
+        from orbitcloud.ops.serving_power import ServingPower
+
+        self.spow = ServingPower(self, self.serving, self.pol, self._bus_p, perf, small, mean_in, mean_out, cfg.slo)
+        self._work_prev = np.zeros(m)
+        self.small_perf = small
         self.pool = pool
         self.slo = cfg.slo
         self.e_inf_j = 0.0
@@ -101,6 +115,35 @@ class ServingLayer:
         for key in ("inference_arrivals", "inference_served", "inference_queue", "inference_tokens_out", "inference_active_servers"):
             self.timeline[key] = []
         return pool
+
+    def _serving_setup(self, loaded, cfg, acc: str, n_dev: int, n_req: int):
+        """The small model's InferencePerf (None unless the serving policy uses it) and, for the
+        cascade, which requests its router escalates (a seeded hash per request)."""
+        from orbitcloud.compute.inference import InferencePerf, ModelTooLarge
+        from orbitcloud.errors import OrbitcloudError
+        from orbitcloud.ops.faults import uniform_hash
+
+        where = "workloads.inference.small_model"
+        sm = cfg.small_model
+        if self.serving == "cascade" and sm is None:
+            raise ScenarioError(f"{loaded.label}: policies.serving cascade: needs {where} (the model asked first)")
+        if sm is None or self.serving not in ("energy-aware", "cascade"):
+            return None, None
+        from orbitcloud.compute.model_choice import inference_perf, variant_names
+
+        try:
+            if f"{sm.model}@{sm.precision}" in variant_names():  # the catalog's variant (W4A16 runs at 16 bit)
+                small = inference_perf(f"{sm.model}@{sm.precision}", acc, n_dev, max_batch=cfg.max_batch)
+            else:
+                small = InferencePerf(acc, sm.model, sm.precision, n_dev, max_batch=cfg.max_batch)
+        except ModelTooLarge as exc:
+            raise ScenarioError(f"{loaded.label}: {where}: {exc}") from None
+        except OrbitcloudError as exc:
+            raise ScenarioError(f"{loaded.label}: {where}: {exc}") from None
+        escalate = None
+        if self.serving == "cascade":
+            escalate = uniform_hash(self.seed, np.arange(n_req), 0, 91, 0) < self.pol.escalate_share
+        return small, escalate
 
     # ------------------------------------------------------------------ inference
 
@@ -117,6 +160,13 @@ class ServingLayer:
         ok = np.isfinite(rtt)
         if exclude >= 0:
             ok &= cand != exclude
+        slow = None
+        if self.spow.capping:  # a replica's cap is its own: a stopped one takes no request
+            rel = self.spow.rel[cand]
+            if (rel < 1.0).any():
+                strong = ok & (rel >= MIN_REL_DISPATCH)
+                ok = strong if strong.any() else ok & (rel > 0.0)  # a weak replica only when it is the only way
+                slow = 1.0 / np.maximum(rel, 1e-6)
         if not ok.any():
             return -1, math.nan
         mb = self.pool.max_batch
@@ -124,7 +174,8 @@ class ServingLayer:
             free = ok & (backlog < mb)
             i = int(np.argmax(free)) if free.any() else int(np.argmin(np.where(ok, backlog, np.iinfo(np.int64).max)))
         else:
-            score = np.where(ok, rtt + backlog * (self.svc_s / mb), np.inf)
+            wait = backlog * (self.svc_s / mb) if slow is None else (backlog + 1) * (self.svc_s / mb) * slow
+            score = np.where(ok, rtt + wait, np.inf)
             i = int(np.argmin(score))
         return int(cand[i]), float(rtt[i])
 
@@ -162,8 +213,9 @@ class ServingLayer:
 
     def _inference_step(self, t0: float, dt: float, compute_w: np.ndarray) -> None:
         pool = self.pool
-        sp = self.speed[self.srv]
-        pool.set_speeds(t0, sp)
+        speeds = getattr(self, "srv_speeds", None)
+        sp = self.speed[self.srv] if speeds is None else speeds[0]
+        pool.set_speeds(t0, sp, None if speeds is None else speeds[1])
         # a replica that cannot run moves its work away once it has been stopped migrate_after (onboard)
         stopped = (sp <= 0.0) & pool.busy()
         self.stopped_s = np.where(stopped, self.stopped_s + dt, 0.0)
@@ -229,7 +281,35 @@ class ServingLayer:
             "compute_energy_kwh": round(self.e_inf_j / 3.6e6, 6),
             "tokens_per_kwh": round(pool.tokens_out / (self.e_inf_j / 3.6e6), 3) if self.e_inf_j > 0 else None,
             "replica_requests_per_s": round(self.mu, 6),
+            **self._serving_figures(),
         }
+
+    def _serving_figures(self) -> dict:
+        """The serving policy's figures (docs/serving.md): tokens per model, quality-weighted tokens,
+        the cascade's escalations and the policy's cap statistics."""
+        pool = self.pool
+        out = dict(self.spow.summary())
+        q0 = _quality(self.model.name, self.inf_cfg.precision)
+        names = [f"{self.model.name}@{self.inf_cfg.precision}"]
+        qs = [q0]
+        if pool.perfs[1:]:
+            sm = self.inf_cfg.small_model
+            names.append(f"{sm.model}@{sm.precision}")
+            qs.append(_quality(sm.model, sm.precision))
+        out["models"] = names
+        out["tokens_generated_by_model"] = [int(x) for x in pool.tokens_by_var[: len(names)]]
+        out["tokens_delivered_by_model"] = [int(x) for x in pool.delivered_by_var[: len(names)]]
+        out["tokens_discarded"] = int(pool.small_tokens.sum())
+        out["escalated"] = int(pool.escalated)
+        out["model_quality"] = qs
+        if all(q is not None for q in qs):
+            qw = sum(float(q) * d for q, d in zip(qs, pool.delivered_by_var[: len(names)]))
+            out["quality_weighted_tokens"] = round(qw, 3)
+            kwh = self.e_inf_j / 3.6e6
+            out["quality_weighted_tokens_per_kwh"] = round(qw / kwh, 3) if kwh > 0 else None
+        else:
+            out["quality_weighted_tokens"] = out["quality_weighted_tokens_per_kwh"] = None
+        return out
 
     def requests_table(self) -> dict[str, np.ndarray] | None:
         """Per-request columns for ``requests.parquet`` (None without inference)."""
@@ -255,3 +335,20 @@ class ServingLayer:
             "migrations": p.migrations.astype(np.int32),
             "work": np.array(["" if s == 0 else f"inference-{s}" for s in p.stream[: p.status.size].tolist()], dtype=object),
         }
+
+
+#: Models without a published quality score, scored as the published model of the same shape
+#: (ASSUMPTION, docs/serving.md): the Three-Body 8 B remote-sensing model has the Llama 3 8B shape.
+QUALITY_PROXY = {"remote-sensing-8b": "llama-3-8b"}
+
+
+def _quality(model: str, precision: str) -> float | None:
+    """Normalised quality in [0, 1] of a model at a precision (``model_quality.yaml``, through
+    :data:`QUALITY_PROXY`), None if the catalog has none for it."""
+    from orbitcloud.compute.model_choice import variant
+    from orbitcloud.errors import OrbitcloudError
+
+    try:
+        return float(variant(f"{QUALITY_PROXY.get(model, model)}@{precision}").quality_rel)
+    except OrbitcloudError:
+        return None

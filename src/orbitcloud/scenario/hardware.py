@@ -102,9 +102,16 @@ class BatterySpec(_Model):
     soc_max: Fraction | None = None
     soc_initial: Fraction | None = None
     mass_kg: Num | None = Field(default=None, ge=0.0)
+    ageing: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "BatterySpec":
+        if self.ageing is not None and self.ageing != "none":
+            from orbitcloud.catalog import _load
+
+            known = sorted(k for k, v in _load("battery_ageing").items() if isinstance(v, dict) and "points" in v)
+            if self.ageing not in known:
+                raise ValueError(f"unknown ageing model {self.ageing!r}; known: none, {', '.join(known)}")
         tech = _known("batteries", self.technology)
         lo = tech["soc_min"] if self.soc_min is None else self.soc_min
         hi = tech["soc_max"] if self.soc_max is None else self.soc_max

@@ -20,6 +20,8 @@ Count = Annotated[int, Strict()]
 
 #: Placement policies of the workload layer (``docs/policies.md``).
 POLICY_NAMES = ("first-fit", "power-aware", "follow-the-sun", "latency-aware", "thermal-aware")
+#: Serving (power and model) policies (``docs/serving.md``).
+SERVING_NAMES = ("max-clock", "race-to-idle", "energy-aware", "cascade")
 
 
 _Model = ScenarioModel
@@ -58,11 +60,20 @@ class SLO(_Model):
     tpot_s: DurationS = 0.2
 
 
+class SmallModel(_Model):
+    """A second, smaller model each replica also holds (``docs/serving.md``): the ``energy-aware``
+    policy falls back to it when energy is short, the ``cascade`` sends every request to it first."""
+
+    model: str = Field(min_length=1)
+    precision: str = "int8"
+
+
 class Inference(_Model):
     """LLM serving: the model, where it runs, who sends requests and the objectives."""
 
     model: str = Field(min_length=1)
     precision: str = "bf16"
+    small_model: SmallModel | None = None
     kv_precision: str | None = None
     shells: list[str] | None = None
     sources: str | list[Source]
@@ -128,12 +139,23 @@ class Policies(_Model):
     eclipse_lookahead: DurationS = 900.0
     idle_demand: Num = Field(default=0.15, ge=0.0, le=1.0)
     migrate_after: DurationS = 120.0
+    serving: str = "max-clock"
+    battery_floor: Num = Field(default=0.4, ge=0.0, le=1.0)
+    escalate_share: Num = Field(default=0.3, ge=0.0, le=1.0)
+    power_cap_w: Num | None = Field(default=None, gt=0.0)
 
     @field_validator("placement")
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in POLICY_NAMES:
             raise ValueError(f"unknown placement policy {value!r}; known: {', '.join(POLICY_NAMES)}")
+        return value
+
+    @field_validator("serving")
+    @classmethod
+    def _known_serving(cls, value: str) -> str:
+        if value not in SERVING_NAMES:
+            raise ValueError(f"unknown serving policy {value!r}; known: {', '.join(SERVING_NAMES)}")
         return value
 
     @field_validator("replan", "route_every", "telemetry_delay", "eclipse_lookahead", "migrate_after")

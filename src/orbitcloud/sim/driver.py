@@ -189,6 +189,9 @@ def _gather(results: list[BlockResult]) -> FleetResult:
             e_final_j=np.concatenate([b.e_final_j for b in parts]),
             steps=parts[0].steps,
         )
+        if any(b.ageing is not None for b in parts):
+            bus.ageing = {k: np.concatenate([b.ageing[k] if b.ageing is not None else np.full(b.e_min_j.size, np.nan)
+                                             for b in parts]) for k in ("capacity_left", "cycles")}
     records = None
     recs = [r.records for r in results if r.records is not None]
     if recs:

@@ -242,10 +242,22 @@ class BlockRunner:
         # called with each chunk's Earth-fixed positions (k0, t_s, x, y, z) [m] after its steps, so a
         # consumer in this process (the network summary) need not propagate them again; not pickled
         self.position_sink = None
+        self.ageing = None
         if bus is not None:
             self.bus_state = BusState.initial(bus)
             self.bus_tot = BusTotals.zeros(n)
             self.records: list[dict[str, np.ndarray]] = []
+            if bus.ageing_code is not None:
+                from orbitcloud.bus.ageing_fleet import FleetAgeing
+
+                # the block's own capacities (fade lowers them; the caller's parameters stay as built)
+                own = dataclasses.replace(bus, p={**bus.p, "capacity_j": bus.p["capacity_j"].copy()})
+                ageing = FleetAgeing(own, spec.step_s, spec.n_steps)
+                if ageing.active:
+                    self.bus = bus = own
+                    self.ageing = ageing
+                    if ctl is not None:
+                        ctl.cap_j = own.p["capacity_j"]
         if rad is not None:
             from orbitcloud.ops.faults import FaultState
 
@@ -283,6 +295,8 @@ class BlockRunner:
             while self.k < k_to:
                 k0 = self.k
                 k1 = min(k_to, k0 + steps)
+                if self.ageing is not None:  # capacity fade is applied at fixed step indices
+                    k1 = min(k1, self.ageing.next_boundary(k0))
                 self._chunk(k0, k1)
                 self.k = k1
                 if on_chunk is not None:
@@ -358,8 +372,11 @@ class BlockRunner:
             tot = self.bus_tot
             cap_t = self._operator_cap_t(t_s)
             if ctl is None:
+                trace = None if self.ageing is None else np.empty((2, k1 - k0, self.n))
                 advance(bus, self.bus_state, tot, geo, spec.step_s, k0, spec.record_every_steps, self.records,
-                        avail_t=avail_t, cap_t=cap_t, bus_w=self.bus_w)
+                        avail_t=avail_t, cap_t=cap_t, bus_w=self.bus_w, e_trace=trace)
+                if trace is not None:
+                    self.ageing.consume(trace, k0, self.bus_state, tot)
             else:
                 self._workload_steps(k0, k1, t_s, x, y, z, sun_ecef, geo, avail_t, cap_t, events)
         # beta angle at a coarse cadence (changes by < 0.1 deg per 10 min)
@@ -393,6 +410,7 @@ class BlockRunner:
         p_gen_t, q_env_t, t_arr_t = step_inputs(bus, geo, bool(spec.record_every_steps))
         cap = bus.p["capacity_j"]
         ev_step = events["step"] if events is not None and "step" in events else None
+        trace = None if self.ageing is None else np.empty((2, 1, n))
         ctl.begin_chunk(k0, x, y, z)
         for j in range(k1 - k0):
             k = k0 + j
@@ -401,15 +419,19 @@ class BlockRunner:
             pre = (p_gen_t[j:j + 1], q_env_t[j:j + 1], None if t_arr_t is None else t_arr_t[j:j + 1])
             advance(bus, self.bus_state, tot, geo.columns(j, j + 1), spec.step_s, k, spec.record_every_steps, self.records,
                     avail_t=None if avail_t is None else avail_t[j:j + 1], demand_t=demand,
-                    cap_t=None if cap_t is None else cap_t[j:j + 1], bus_w=self.bus_w, pre=pre)
+                    cap_t=None if cap_t is None else cap_t[j:j + 1], bus_w=self.bus_w, pre=pre, e_trace=trace)
+            if trace is not None:
+                self.ageing.consume(trace, k, self.bus_state, tot)
             soc = np.divide(self.bus_state.e_j, cap, out=np.ones(n), where=cap > 0)
             step_events = events
             if ev_step is not None:
                 m = ev_step == k
                 step_events = {key: val[m] for key, val in events.items()}
             compute_w = tot.sums["compute"] - before
+            last = tot.last
             ctl.observe(k, compute_w, soc, self.bus_state.t_k, None if avail_t is None else avail_t[j],
-                        geo.illumination[:, j], step_events, None if cap_t is None else cap_t[j])
+                        geo.illumination[:, j], step_events, None if cap_t is None else cap_t[j],
+                        gen_w=p_gen_t[j], other_w=last["p_load_w"] - last["p_compute_w"])
             self.last["compute_w"] = compute_w
 
     def result(self) -> BlockResult:
@@ -424,6 +446,8 @@ class BlockRunner:
         if self.bus is not None:
             tot = copy.deepcopy(self.bus_tot)
             tot.finalize(self.bus)
+            if self.ageing is not None:
+                tot.ageing = self.ageing.figures()
             out.bus = tot
             if self.records:
                 out.records = {key: np.concatenate([r[key] for r in self.records]) for key in self.records[0]}

@@ -37,7 +37,8 @@ class RunOptions:
     (default: all cores). ``eclipses``: keep every eclipse (``eclipses.csv``, ``Result.events()``).
     ``record``: bus time-series interval. ``bus``/``radiation``/``network``/``workloads``: switch a
     layer off (the workloads need the bus: ``bus=False`` turns them off too). ``policy``: placement
-    policy of the workloads (None: the scenario's). ``ttc``: the TT&C layer (``docs/ttc.md``): None
+    policy of the workloads (None: the scenario's). ``serving``: serving policy (``max-clock``,
+    ``race-to-idle``, ``energy-aware``, ``cascade``; ``docs/serving.md``; None: the scenario's). ``ttc``: the TT&C layer (``docs/ttc.md``): None
     on when the scenario has a ``ttc:`` section, True on (with the defaults when it has none), False off.
     """
 
@@ -55,6 +56,7 @@ class RunOptions:
     workloads: bool = True
     policy: str | None = None
     ttc: bool | None = None
+    serving: str | None = None
 
 
 def _duration_option(value: Any, flag: str) -> float:

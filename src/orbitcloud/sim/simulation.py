@@ -62,6 +62,10 @@ class Simulation:
             from orbitcloud.ops.policies import check_policy
 
             check_policy(opts.policy)
+        if opts.serving is not None:
+            from orbitcloud.ops.policies import check_serving
+
+            check_serving(opts.serving)
         self._wall0 = time.perf_counter()
         prep = prepare(scenario, opts)
         self._prep = prep
@@ -78,6 +82,8 @@ class Simulation:
         if opts.policy is not None and not want_workloads:
             raise OrbitcloudError(f"--policy {opts.policy}: the run has no workloads to place"
                                   + ("" if sc.workloads is not None else " (the scenario has no workloads: section)"))
+        if opts.serving is not None and not (want_workloads and sc.workloads.inference is not None):
+            raise OrbitcloudError(f"--serving {opts.serving}: the run has no LLM serving (workloads.inference) to run")
         self.designs = shell_designs(self.loaded) if opts.bus else [None] * len(sc.constellation)
         self._bus = bus_params(self.fleet, self.designs)
         self._rad = radiation_block(self.loaded, self.fleet, self.designs, self.spec.step_s) if opts.radiation else None
@@ -85,7 +91,8 @@ class Simulation:
         if want_workloads:
             from orbitcloud.ops.controller import WorkloadController
 
-            self._ctl = WorkloadController(self.loaded, self.fleet, self.spec, self._bus, self.designs, opts.policy)
+            self._ctl = WorkloadController(self.loaded, self.fleet, self.spec, self._bus, self.designs, opts.policy,
+                                           serving=opts.serving)
         from orbitcloud.sim.driver import FleetRunner
 
         self._runner = FleetRunner(self.fleet, self.spec, workers=opts.workers, bus=self._bus, rad=self._rad, ctl=self._ctl) if _physics else None

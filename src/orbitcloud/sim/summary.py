@@ -92,6 +92,16 @@ def _bus_figures(res: FleetResult, sel: slice, spec: RunSpec, design, r_over_re:
         "temperature_limit_c": _num(design.t_max_k - ZERO_C_K, 3),
         "mass_kg_per_satellite": _num(design.mass_kg, 3),
     }
+    if b.ageing is not None:
+        left = b.ageing["capacity_left"][sel]
+        left = left[np.isfinite(left)]
+        if left.size:
+            cyc = b.ageing["cycles"][sel]
+            cyc = cyc[np.isfinite(cyc)]
+            out["battery_ageing"] = design.ageing
+            out["battery_capacity_left_min"] = _num(float(left.min()))
+            out["battery_capacity_left_mean"] = _num(float(left.mean()))
+            out["battery_cycles_mean"] = _num(float(cyc.mean()), 3) if cyc.size else None
     found = findings(design, r_over_re, sunlit)
     if s["bus_unmet"] > 0:
         found.append(f"bus load not met: {s['bus_unmet'] / max(design.bus_w, 1e-300) / n:.0f} s per satellite without full bus power")
@@ -222,6 +232,9 @@ def _fleet_bus(shells: list[dict[str, Any]]) -> dict[str, Any] | None:
     )
     mins = [p["soc_min"] for p in parts if p["soc_min"] is not None]
     out["soc_min"] = min(mins) if mins else None
+    left = [p["battery_capacity_left_min"] for p in parts if p.get("battery_capacity_left_min") is not None]
+    if left:
+        out["battery_capacity_left_min"] = min(left)
     out["temperature_min_c"] = min(p["temperature_min_c"] for p in parts)
     out["temperature_max_c"] = max(p["temperature_max_c"] for p in parts)
     out["findings"] = sum(len(p["findings"]) for p in parts)

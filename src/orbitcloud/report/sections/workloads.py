@@ -7,7 +7,7 @@ import html
 
 import numpy as np
 
-from orbitcloud.report.common import PALETTE, fmt, scale_for
+from orbitcloud.report.common import PALETTE, fmt, pct, scale_for
 from orbitcloud.report.data.gather import ReportData
 from orbitcloud.report.data.run import RunDir
 from orbitcloud.report.data.workloads import EO_FLOWS, LATENCY_COLUMNS, REQUEST_STATUSES, column, ecdf_points
@@ -221,6 +221,38 @@ def workload_tables(workloads: dict) -> str:
     return f'<div class="kvgrid">{"".join(out)}</div>' if out else ""
 
 
+#: The serving-policy figures (docs/serving.md): (label, where, key, kind).
+SERVING_ROWS = (
+    ("serving policy", "inference", "serving_policy", "text"),
+    ("SLO attainment", "inference", "slo_attainment", "pct"),
+    ("output tokens per kWh", "inference", "tokens_per_kwh", "num"),
+    ("quality-weighted tokens", "inference", "quality_weighted_tokens", "num"),
+    ("quality-weighted tokens per kWh", "inference", "quality_weighted_tokens_per_kwh", "num"),
+    ("cascade: escalated requests", "inference", "escalated", "num"),
+    ("energy-aware: replica-steps capped", "inference", "capped_share", "pct"),
+    ("energy-aware: replica-steps on the small model", "inference", "small_model_share", "pct"),
+    ("lowest state of charge", "bus", "soc_min", "pct"),
+    ("battery capacity left (lowest)", "bus", "battery_capacity_left_min", "pct"),
+    ("energy curtailed", "bus", "energy_curtailed_j", "kwh"),
+)
+
+
+def serving_table(summary: dict) -> str:
+    """The serving policy and what it bought (tokens per kWh, quality, battery, curtailment), or ''."""
+    inf = (summary.get("workloads") or {}).get("inference")
+    if not isinstance(inf, dict) or "serving_policy" not in inf:
+        return ""
+    parts = {"inference": inf, "bus": summary.get("bus") or {}}
+    rows = []
+    for label, where, key, kind in SERVING_ROWS:
+        v = parts[where].get(key)
+        if v is None:
+            continue
+        text = pct(v) if kind == "pct" else f"{v / 3.6e6:,.1f} kWh" if kind == "kwh" else str(v) if kind == "text" else fmt(v)
+        rows.append([label, text])
+    return "<h3>Serving under constrained power (docs/serving.md)</h3>" + html_table(["figure", "value"], rows, "kv")
+
+
 def section(rd: ReportData) -> tuple[Section | None, str | None]:
     """The section when the run has workload files or ``summary.workloads``; no note."""
     run = rd.run
@@ -230,6 +262,9 @@ def section(rd: ReportData) -> tuple[Section | None, str | None]:
         sec = Section("workloads", "Workloads", "".join(f"<p class='note'>{html.escape(n)}</p>" for n in notes))
         for f in figs:
             sec.fig(f)
+        serving = serving_table(run.summary)
+        if serving:
+            sec.html(serving)
         tables = workload_tables(workloads)
         if tables:
             sec.html("<h3>Run summary (summary.json)</h3>" + tables)
