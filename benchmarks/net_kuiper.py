@@ -39,13 +39,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", default="200s")
     ap.add_argument("--propagator", default="sgp4")
+    ap.add_argument("--write", action="store_true", help="also write the results (rtt.parquet, paths.parquet) and time it")
+    ap.add_argument("--csv", action="store_true", help="with --write: the CSV files too")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "kuiper.yaml"
         path.write_text(YAML)
+        out = Path(tmp) / "out" if args.write else None
         t0 = time.perf_counter()
-        s = run_net(str(path), NetOptions(all_pairs=True, duration=args.duration, propagator=args.propagator))
+        s = run_net(str(path), NetOptions(all_pairs=True, duration=args.duration, propagator=args.propagator, out=out,
+                                          csv=args.csv))
         wall = time.perf_counter() - t0
+        if out is not None:
+            sizes = ", ".join(f"{f.name} {f.stat().st_size / 1e6:.1f} MB" for f in sorted(out.iterdir()))
+            print(f"written: {sizes}")
     rtts = [p["rtt_ms_mean"] for p in s["pairs"] if p["rtt_ms_mean"] is not None]
     print(f"Kuiper-630 + 100 cities, {len(s['pairs']):,} pairs x {s['steps']:,} steps ({args.duration} at 0.1 s), "
           f"{args.propagator}: {wall:.1f} s wall (routing loop {s['wall_time_s']:.1f} s); target <= 60 s")

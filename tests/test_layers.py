@@ -22,7 +22,7 @@ RANK = {
     "results": 8,
     "sim": 9,
     "design": 10, "report": 10,
-    "netjob": 11, "job": 11, "display": 11, "service": 11, "client": 11,
+    "netjob": 11, "job": 11, "display": 11, "service": 11, "client": 11, "sweep": 11,
     "cli": 12, "__init__": 12,
 }
 

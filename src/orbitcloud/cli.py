@@ -233,7 +233,8 @@ def net(
     duration: Optional[str] = typer.Option(None, metavar="DURATION", help="Run length: 100ms, 20s, 15min, 1.5h, 1d or seconds. Default: the scenario's."),
     step: Optional[str] = typer.Option(None, metavar="DURATION", help="Time step (100ms, 0.1, 1s, 60s, ...). Default: the scenario's."),
     propagator: str = typer.Option("sgp4", metavar="NAME", help="sgp4 (the reference) or fast (analytic; 1.7-6 km from SGP4 over a day)."),
-    out: Optional[Path] = typer.Option(None, metavar="DIR", help="Write rtt.csv, paths.csv and summary.json here."),
+    out: Optional[Path] = typer.Option(None, metavar="DIR", help="Write rtt.parquet, paths.parquet and summary.json here."),
+    csv: bool = typer.Option(False, "--csv", help="With --out: also write rtt.csv and paths.csv (large for many pairs).", **_FLAG),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout, nothing else.", **_FLAG),
 ) -> None:
     """Round-trip times, hops and paths between ground stations through the constellation."""
@@ -241,7 +242,7 @@ def net(
 
     summary = run_net(scenario, NetOptions(
         pairs=pair, all_pairs=all_pairs, stations=stations, start=start, duration=duration, step=step,
-        propagator=propagator, out=out,
+        propagator=propagator, out=out, csv=csv,
     ))
     if json_out:
         sys.stdout.write(json.dumps(summary) + "\n")
@@ -320,8 +321,10 @@ def report(
 
 
 from orbitcloud.service.cli import register as _register_service  # noqa: E402
+from orbitcloud.sweep.cli import register as _register_sweep  # noqa: E402
 
 _register_service(app)
+_register_sweep(app)
 
 export_app = typer.Typer(no_args_is_help=True, help="Export a run for other tools.")
 app.add_typer(export_app, name="export")

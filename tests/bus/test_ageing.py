@@ -5,8 +5,14 @@ References used here (independent of the code under test):
 * Xu, Oudalov, Ulbig, Andersson & Kirschen, "Modeling of Lithium-Ion Battery Degradation for Cell Life
   Assessment", IEEE Trans. Smart Grid 9(2):1131-1140, 2018: the model's equations and its LMO parameter
   table are typed in again below (``_xu_closed_form``, ``XU_LMO``), as published, without reading the
-  catalog; the reference points of ``battery_ageing.yaml`` (``points.cases``) are values of that
-  published model curve for the protocols they name (not digitised figure data: the catalog says so);
+  catalog;
+* measured data (``battery_ageing.yaml``, ``points``): the source's own validation test, remaining
+  capacity of its LMO cells after N DST test cycles at 20 C in seven state-of-charge windows, as
+  digitised from the paper's figure by a third party (the catalog's ``source`` says which files, and that
+  they are not re-verified against the journal figure); and (``cycle_life_points``) the source's cycle
+  life to 80 % capacity against depth of discharge, a known deviation of the model, checked as such;
+* ``model_points`` are NOT data: the published model evaluated for some protocols, a regression check of
+  the closed form and the streaming counter only;
 * the synthetic LEO profile: a sinusoid of state of charge between 0.7 and 1.0 with a 95 min period
   has 30 d / 95 min = 454.74 full cycles of depth 0.30 in 30 days and a throughput of 2 x 0.30 per
   cycle (equivalent full cycles = 0.30 x 454.74 = 136.42);
@@ -58,7 +64,13 @@ def _raw(name: str = "xu2018-lmo") -> dict:
     return yaml.safe_load(text)[name]
 
 
-CASES = _raw()["points"]["cases"]
+#: NOT measured: the model's own equation for some protocols (regression checks of the closed form / counter).
+CASES = _raw()["model_points"]["cases"]
+#: MEASURED: the source's DST validation test (digitised), and its DST protocol.
+MEASURED = _raw()["points"]
+DST_CASES = MEASURED["cases"]
+#: MEASURED: the source's cycle life to 80 % capacity against depth of discharge (digitised).
+CYCLE_LIFE = _raw()["cycle_life_points"]
 
 
 def _sawtooth(dod: float, mean_soc: float, cycles: int) -> np.ndarray:
@@ -87,25 +99,207 @@ def test_catalog_parameters_are_the_published_table():
     assert "2018" in m.source and "Xu" in m.source
 
 
+# -- the model against MEASURED data: the source's DST validation test --------------------------------
+#
+# What the issue's "matches its source's published fade curve within 10 %" means here: the source's figure
+# plots the remaining capacity (state of health) against cycles, so "within 10 %" is read, as before, as the
+# model's remaining capacity within 10 % (relative) of the measured remaining capacity. Observed: at most
+# 4.2 %. On these data that bound is weak (every measured point keeps >= 77.6 % of its capacity; a model
+# with no fade at all is within 10 % on 17 of the 44 points), so the test also pins the model to
+# RETENTION_TOL_PP = 4 percentage points of the initial capacity (|C_model - C_measured| <= 0.04). That
+# bound was set after seeing the errors (largest 3.5 points, 100-50 % window near 3,000 cycles; rms 1.6)
+# with 0.5 point for the digitisation scatter: it is a regression bound, and it discriminates (no fade
+# fails it on 43 points, the DST test without its pulses on 13). In fade units (1 - C) the model is NOT
+# within 10 %: from 22 % below to 24 % above the measured fade (docs/power.md, "Battery ageing",
+# Validation); that is reported, not tested away.
+
+RETENTION_TOL_PP = 4.0
+
+
+def _dst_profile(soc_min: float, soc_max: float, proto: dict = MEASURED["protocol"]):
+    """(t [s], soc) of one DST test cycle: the DST profile repeated from ``soc_max`` down to ``soc_min`` (cut
+    where it is reached), then a recharge at ``recharge_c_rate`` to ``soc_max``. Piecewise linear."""
+    steps = list(zip(proto["step_s"], proto["step_c_rate"]))
+    t, s = 0.0, soc_max
+    ts, ss = [t], [s]
+    while s > soc_min + 1e-12:
+        for dt, c in steps:
+            ds = c * dt / 3600.0  # C-rate x hours = fraction of capacity
+            if s + ds < soc_min:
+                dt, ds = dt * (soc_min - s) / ds, soc_min - s
+            t, s = t + dt, s + ds
+            ts.append(t)
+            ss.append(s)
+            if s <= soc_min + 1e-12:
+                break
+    t += (soc_max - soc_min) * 3600.0 / proto["recharge_c_rate"]
+    ts.append(t)
+    ss.append(soc_max)
+    return np.array(ts), np.array(ss)
+
+
+def _rainflow(x) -> list[tuple[float, float, float]]:
+    """(range, mean, count) of a periodic signal by rainflow counting (ASTM E1049-85 three-point method),
+    written out here independently of orbitcloud's streaming counter: one period, rotated to start at its
+    maximum; what is left on the stack is counted as half cycles."""
+    rev = [float(x[0])]
+    for v in map(float, x[1:]):
+        if v == rev[-1]:
+            continue
+        if len(rev) >= 2 and (rev[-1] - rev[-2]) * (v - rev[-1]) > 0:
+            rev[-1] = v  # still going the same way
+        else:
+            rev.append(v)
+    k = int(np.argmax(rev))
+    rev = rev[k:] + rev[1:k + 1]
+    stack, out = [], []
+    for v in rev:
+        stack.append(v)
+        while len(stack) >= 3 and abs(stack[-1] - stack[-2]) >= abs(stack[-2] - stack[-3]):
+            out.append((abs(stack[-2] - stack[-3]), (stack[-2] + stack[-3]) / 2, 1.0))
+            del stack[-3:-1]
+    out += [(abs(b - a), (a + b) / 2, 0.5) for a, b in itertools.pairwise(stack)]
+    return out
+
+
+def _dst_capacity(case: dict, model=None) -> float:
+    """The model's remaining capacity after the case's DST test cycles: the paper's method, rainflow cycles of
+    the state-of-charge profile each adding ``n S_d S_s S_T``, plus the calendar term at the time-average state
+    of charge, through the SEI two-term life model."""
+    m = model or ageing_model("xu2018-lmo")
+    temp_k = MEASURED["protocol"]["temp_c"] + ZERO_C_K
+    t, soc = _dst_profile(case["soc_min"], case["soc_max"])
+    per_cycle = sum(n * float(m.stress_dod(d) * m.stress_soc(s)) for d, s, n in _rainflow(soc))
+    per_cycle *= float(m.stress_temp(temp_k))
+    soc_avg = float(np.sum(np.diff(t) * (soc[1:] + soc[:-1]) / 2) / t[-1])
+    calendar = m.k_cal_per_s * case["cycles"] * t[-1] * float(m.stress_soc(soc_avg) * m.stress_temp(temp_k))
+    return float(m.capacity_from_damage(case["cycles"] * per_cycle + calendar))
+
+
+def _dst_main_cycle_only(case: dict) -> float:
+    """fade_for_protocol with the DST test reduced to its one big cycle (depth soc_max - soc_min about the
+    window's middle), the DST pulses left out; the calendar days are the test's."""
+    t, _ = _dst_profile(case["soc_min"], case["soc_max"])
+    return float(fade_for_protocol("xu2018-lmo", case["soc_max"] - case["soc_min"], case["cycles"],
+                                   (case["soc_max"] + case["soc_min"]) / 2, MEASURED["protocol"]["temp_c"] + ZERO_C_K,
+                                   case["cycles"] * t[-1] / DAY_S))
+
+
+def _dst_id(c):
+    return f"{round(100 * c['soc_max'])}-{round(100 * c['soc_min'])}pct-n{c['cycles']:g}"
+
+
+def test_measured_points_are_published_data():
+    assert MEASURED["measured"] is True and CYCLE_LIFE["measured"] is True
+    assert _raw()["model_points"]["measured"] is False
+    for block in (MEASURED, CYCLE_LIFE):
+        assert block["source"].startswith("MEASURED") and "Xu et al. 2018" in block["source"]
+        assert "digitised" in block["source"] and "not re-verified" in block["source"]
+    assert _raw()["model_points"]["source"].startswith("NOT MEASURED")
+    # seven windows of the source's figure, 44 points; capacity falls along each curve
+    windows = {(c["soc_min"], c["soc_max"]) for c in DST_CASES}
+    assert windows == {(0.25, 1.0), (0.4, 1.0), (0.5, 1.0), (0.25, 0.85), (0.25, 0.75), (0.45, 0.75), (0.65, 0.75)}
+    for w in windows:
+        curve = sorted((c for c in DST_CASES if (c["soc_min"], c["soc_max"]) == w), key=lambda c: c["cycles"])
+        caps = [c["capacity"] for c in curve]
+        assert all(np.diff(caps) < 0), w
+
+
+def test_dst_profile_and_rainflow_count():
+    # the USABC DST profile removes 10 % of the capacity per 360 s at these C-rates (net -360 C-s / 3600)
+    proto = MEASURED["protocol"]
+    assert sum(proto["step_s"]) == 360
+    assert sum(s * c for s, c in zip(proto["step_s"], proto["step_c_rate"])) / 3600 == pytest.approx(-0.10)
+    t, soc = _dst_profile(0.25, 1.0)
+    assert soc.max() == 1.0 and soc.min() == pytest.approx(0.25, abs=1e-12)
+    # down: 7 profiles, then 240.5 s of the 8th (238 s of steps to -160 C-s, 2.5 s of the 8C step to -180 C-s,
+    # the last 5 %); up: 0.75 of the capacity at 1C
+    assert t[-1] == pytest.approx(7 * 360 + 240.5 + 0.75 * 3600, rel=1e-12)
+    cycles = _rainflow(soc)
+    assert sum(n * d for d, _, n in cycles if d > 0.5) == pytest.approx(0.75)  # the big cycle, whole
+    # + the 5 charge pulses of each of the 7 whole profiles and the 3 before the cut in the 8th, all closed cycles
+    assert len(cycles) == 1 + 7 * 5 + 3 and all(n == 1.0 for *_, n in cycles)
+    # the summation reduces to fade_for_protocol for a plain cycle (one rainflow cycle of the full depth)
+    m = ageing_model("xu2018-lmo")
+    tri = _rainflow(np.array([1.0, 0.4, 1.0]))
+    assert [(round(d, 12), round(s, 12), n) for d, s, n in tri] == [(0.6, 0.7, 1.0)]  # one period, one cycle
+    f = 1000 * sum(n * float(m.stress_dod(d) * m.stress_soc(s) * m.stress_temp(293.15)) for d, s, n in tri)
+    want = float(fade_for_protocol(m, 0.6, 1000, 0.7, 293.15))
+    assert float(m.capacity_from_damage(f)) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("case", DST_CASES, ids=_dst_id)
+def test_model_matches_the_measured_dst_fade(case):
+    """The model, on the source's own validation protocol, against the measured remaining capacity."""
+    got = _dst_capacity(case)
+    assert got == pytest.approx(case["capacity"], rel=0.10)  # the issue's 10 % (of remaining capacity)
+    assert abs(got - case["capacity"]) * 100 <= RETENTION_TOL_PP  # the bound that can fail
+
+
+def test_measured_dst_errors_summary():
+    """All 44 points at once: errors as reported in docs/power.md (Validation)."""
+    got = np.array([_dst_capacity(c) for c in DST_CASES])
+    meas = np.array([c["capacity"] for c in DST_CASES])
+    err_pp = 100 * (got - meas)
+    assert np.max(np.abs(got / meas - 1)) < 0.045  # the issue's 10 %: 4.2 % at most
+    assert np.max(np.abs(err_pp)) < 3.6 and np.sqrt(np.mean(err_pp**2)) < 1.7  # 3.52 and 1.60 points
+    fade_rel = (1 - got) / (1 - meas) - 1
+    assert -0.24 < fade_rel.min() < -0.20 and 0.22 < fade_rel.max() < 0.26  # fade: NOT within 10 % everywhere
+    # systematic, not scatter: windows that reach 100 % state of charge fade faster than the model (all 16
+    # points), windows at or below 85 % slower (26 of 28)
+    top = np.array([c["soc_max"] == 1.0 for c in DST_CASES])
+    assert np.all(err_pp[top] > 0) and np.sum(err_pp[~top] < 0) >= 26
+    # the bound discriminates: no fade at all fails it on most points, and so does the DST test reduced to its
+    # one big cycle (fade_for_protocol), which under-predicts the fade on every point: in this model the DST
+    # pulses (0.2-0.9 % of capacity each, ~5 a profile) carry 33-45 % of the cycle damage
+    assert np.sum(100 * (1 - meas) > RETENTION_TOL_PP) == 43
+    main = np.array([_dst_main_cycle_only(c) for c in DST_CASES])
+    assert np.all(main > meas)
+    assert np.sum(100 * (main - meas) > RETENTION_TOL_PP) == 13 and np.max(100 * (main - meas)) > 7.5
+
+
+def test_known_deviation_cycle_life_to_80_percent():
+    """KNOWN DEVIATION (docs/power.md): against the source's cycle-life-to-80 % data (digitised, 25 C, 50 % SoC)
+    the published parameters give 6-33 % fewer cycles, i.e. 0.74-0.79 capacity where the cells measured 0.80:
+    within the issue's 10 % of remaining capacity (<= 7.9 %), not within 3 points at high depth."""
+    m = ageing_model("xu2018-lmo")
+    temp_k = CYCLE_LIFE["temp_c"] + ZERO_C_K
+    dod = np.array([c["dod"] for c in CYCLE_LIFE["cases"]])
+    n80 = np.array([c["cycles_to_80"] for c in CYCLE_LIFE["cases"]], dtype=float)
+    cap = fade_for_protocol(m, dod, n80, CYCLE_LIFE["mean_soc"], temp_k, 0.0)
+    np.testing.assert_allclose(cap, 0.80, rtol=0.10)
+    assert np.all(cap < 0.80)  # the model fades faster than these cells, at every depth
+    assert np.max(100 * (0.80 - cap)) > RETENTION_TOL_PP  # 6.3 points at 100 % DoD: documented, not hidden
+    # as cycle life: bisection on fade_for_protocol
+    lo, hi = np.ones_like(dod), np.full_like(dod, 1e7)
+    for _ in range(200):
+        mid = np.sqrt(lo * hi)
+        above = fade_for_protocol(m, dod, mid, CYCLE_LIFE["mean_soc"], temp_k, 0.0) > 0.8
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    ratio = lo / n80
+    assert np.all((ratio > 0.65) & (ratio < 0.95))
+
+
+# -- model_points: NOT data, the model's own equation (regression checks) -----------------------------
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"dod{c['dod']}-n{c['cycles']}-{c['temp_c']}C-{c['days']}d")
-def test_reference_points_are_the_published_curve(case):
-    # the catalog's 4-digit points are the source's model: 6e-5 covers the rounding
+def test_model_points_are_the_published_equation(case):
+    # the catalog's 4-digit model_points are the source's model: 6e-5 covers the rounding
     ref = _xu_closed_form(case["dod"], case["cycles"], case["mean_soc"], case["temp_c"], case["days"])
     assert case["capacity"] == pytest.approx(ref, abs=6e-5)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"dod{c['dod']}-n{c['cycles']}-{c['temp_c']}C-{c['days']}d")
-def test_fade_for_protocol_matches_the_points(case):
+def test_fade_for_protocol_reproduces_the_model_points(case):
     got = fade_for_protocol("xu2018-lmo", case["dod"], case["cycles"], case["mean_soc"], case["temp_c"] + ZERO_C_K,
                             case["days"])
-    # the requirement: within 10 % of the published fade curve (capacity); the closed form is far closer
-    assert got == pytest.approx(case["capacity"], rel=0.10)
-    assert got == pytest.approx(case["capacity"], abs=6e-5)
+    assert got == pytest.approx(case["capacity"], abs=6e-5)  # the closed form, to the catalog's rounding
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"dod{c['dod']}-n{c['cycles']}-{c['temp_c']}C-{c['days']}d")
-def test_streamed_protocol_matches_the_points(case):
-    """The protocol as a time series through the streaming counter gives the published curve within 10 %."""
+def test_streamed_protocol_reproduces_the_model_points(case):
+    """The protocol as a time series through the streaming counter gives the closed form's value."""
     temp_k = case["temp_c"] + ZERO_C_K
     if case["cycles"]:
         soc = _sawtooth(case["dod"], case["mean_soc"], int(case["cycles"]))
@@ -116,9 +310,8 @@ def test_streamed_protocol_matches_the_points(case):
     st = AgeingState("xu2018-lmo", soc[:1], temp_k)
     st.steps(soc[:, None], temp_k, dt)
     cap = st.capacity_fraction()[0]
-    assert cap == pytest.approx(case["capacity"], rel=0.10)
-    # closer in fact: counting is exact for this profile; the calendar term's mean-of-exp over a 100 %
-    # swing is 4.6 % above exp-of-mean (sinh(0.52)/0.52), a fraction of a per cent of capacity
+    # counting is exact for this profile; the calendar term's mean-of-exp over a 100 % swing is 4.6 % above
+    # exp-of-mean (sinh(0.52)/0.52), a fraction of a per cent of capacity
     assert cap == pytest.approx(case["capacity"], abs=0.005)
     s = st.stats()
     assert s["full_cycles"][0] == pytest.approx(case["cycles"], abs=0.5)  # the last half cycle is still open

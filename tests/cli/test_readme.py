@@ -62,7 +62,7 @@ def test_every_tour_command_runs_as_written(tmp_path, monkeypatch, capsys):
             Path(redirect).write_text(out)
         if "--json" in argv:
             assert out.lstrip().startswith("{") and out.count("\n") == 1, cmd
-    for made in ("my.yaml", "runs/june/summary.json", "runs/tb/report.html", "runs/tb/run.czml", "runs/net/rtt.csv"):
+    for made in ("my.yaml", "runs/june/summary.json", "runs/tb/report.html", "runs/tb/run.czml", "runs/net/rtt.parquet"):
         assert (tmp_path / made).exists(), made
     pngs = list((tmp_path / "runs/tb").glob("*.png"))
     assert len(pngs) >= 8

@@ -45,7 +45,7 @@ def scenario(tmp_path):
 
 def test_net_pairs_json_and_files(scenario, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["net", str(scenario), "--pair", "Manila,Dalian", "--pair", "Dalian,Manila", "--out", str(out), "--json"]) == 0
+    assert main(["net", str(scenario), "--pair", "Manila,Dalian", "--pair", "Dalian,Manila", "--out", str(out), "--json", "--csv"]) == 0
     s = json.loads(capsys.readouterr().out)
     a, b = s["pairs"]
     assert a["reachable_fraction"] == 1.0
@@ -60,6 +60,20 @@ def test_net_pairs_json_and_files(scenario, tmp_path, capsys):
     assert paths[0]["path"].startswith("Manila sat") and paths[0]["path"].endswith(" Dalian")
     assert len(paths) == 2 + a["path_changes"] + b["path_changes"]
     assert json.loads((out / "summary.json").read_text())["pairs"] == s["pairs"]
+    # the Parquet tables hold the same rows (written with or without --csv)
+    import pyarrow.parquet as pq
+
+    rt = pq.read_table(out / "rtt.parquet").to_pydict()
+    assert len(rt["time"]) == len(rows) and [str(v) for v in rt["src"]] == [r["src"] for r in rows]
+    assert rt["hops"] == [int(r["hops"]) for r in rows]
+    got = [float(r["rtt_ms"]) if r["rtt_ms"] else float("nan") for r in rows]
+    assert all((a == b) or (a != a and b != b) for a, b in zip(rt["rtt_ms"], got))
+    assert rt["time"][0].strftime("%Y-%m-%dT%H:%M:%S.000Z") == rows[0]["time"]
+    assert pq.read_table(out / "paths.parquet").column("path").to_pylist() == [p["path"] for p in paths]
+    plain = tmp_path / "plain"
+    assert main(["net", str(scenario), "--pair", "Manila,Dalian", "--out", str(plain), "--json"]) == 0
+    capsys.readouterr()
+    assert (plain / "rtt.parquet").exists() and not (plain / "rtt.csv").exists()
 
 
 def test_unknown_station_suggests(scenario, capsys):

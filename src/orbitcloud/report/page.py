@@ -106,11 +106,9 @@ RENDER_JS = """
 """
 
 
-def render_page(rd: ReportData, sections: list[Section], absent: list[str]) -> str:
-    """The whole HTML document (plotly.js embedded once)."""
-    from plotly.offline import get_plotlyjs
-
-    s = rd.run.summary
+def sections_html(sections: list[Section]) -> tuple[list[str], list[str], int]:
+    """(section HTML parts, navigation links, number of figures): each figure as a ``div`` and its
+    plotly JSON in a ``script`` the page's renderer draws (the run and sweep reports share it)."""
     parts = []
     nfig = 0
     nav = []
@@ -133,6 +131,15 @@ def render_page(rd: ReportData, sections: list[Section], absent: list[str]) -> s
             )
         body.append("</section>")
         parts.append("".join(body))
+    return parts, nav, nfig
+
+
+def render_page(rd: ReportData, sections: list[Section], absent: list[str]) -> str:
+    """The whole HTML document (plotly.js embedded once)."""
+    from plotly.offline import get_plotlyjs
+
+    s = rd.run.summary
+    parts, nav, nfig = sections_html(sections)
     header = header_html(rd)
     summary_sec = summary_html(rd, absent)
     title = f"orbitcloud report: {s['scenario']}"
