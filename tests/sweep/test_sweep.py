@@ -184,3 +184,41 @@ outputs: [bus.soc_min]
     a = json.loads((tmp_path / "o" / "analysis.json").read_text())
     assert set(a["sobol"]["bus.soc_min"]) == {"constellation.0.hardware.battery.capacity_wh", "constellation.0.hardware.bus_power_w"}
     assert len(pq.read_table(tmp_path / "o" / "cases.parquet")) == 4 * (2 + 2)
+
+
+def test_ctrl_c_leaves_a_table_that_resume_completes(tmp_path):
+    """A real SIGINT to `orbitcloud sweep` once the first runs are in cases.parquet: exit 130 with the
+    hint, the finished runs kept; --resume then runs only the rest and gives the full table."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    text = SMALL.replace("duration: 1h, workloads: false, network: false", "duration: 1d")
+    assert "duration: 1d" in text
+    spec = _spec(tmp_path, text)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "orbitcloud.cli", "sweep", spec, "--out", str(out), "--workers", "1", "--no-report"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "cases.parquet").exists() and len(pq.read_table(out / "cases.parquet")) >= 2:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the sweep finished before it could be interrupted"
+    os.kill(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    kept = len(pq.read_table(out / "cases.parquet"))
+    assert 2 <= kept < 8
+    res = run_sweep(spec, out, workers=2, report=False, resume=True)
+    assert res["skipped"] == kept and res["runs"] == 8 and res["failed"] == 0
+    rows = _rows(out)
+    assert [(r["case"], r["replicate"]) for r in rows] == [(i, r) for i in range(4) for r in range(2)]
+    assert all(r["status"] == "done" for r in rows)

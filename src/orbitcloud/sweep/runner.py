@@ -162,26 +162,32 @@ def _local(jobs, workers: int, submit_done: Callable) -> None:
     # fork where there is one: the workers inherit the imported package (no re-import of the caller's
     # __main__, no start-up per worker); the pool is created before any thread of ours (progress bar)
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
         pending = {pool.submit(run_case, *args): tag for tag, args in jobs()}
-        try:
-            while pending:
-                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                for f in done:
-                    tag = pending.pop(f)
-                    try:
-                        result = f.result()
-                    except cf.process.BrokenProcessPool as exc:
-                        raise OrbitcloudError(f"sweep: a worker process died ({exc}); the finished runs are kept: "
-                                              "run again with --resume") from None
-                    again = submit_done(tag, result)
-                    if again is not None:
-                        pending[pool.submit(run_case, *again[1])] = again[0]
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        while pending:
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for f in done:
+                tag = pending.pop(f)
+                try:
+                    result = f.result()
+                except cf.process.BrokenProcessPool as exc:
+                    raise OrbitcloudError(f"sweep: a worker process died ({exc}); the finished runs are kept: "
+                                          "run again with --resume") from None
+                again = submit_done(tag, result)
+                if again is not None:
+                    pending[pool.submit(run_case, *again[1])] = again[0]
+    except BaseException:
+        # interrupted (Ctrl-C) or failed: stop the workers now, their runs would be lost anyway
+        procs = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _ray(jobs, workers: int, address: str | None, submit_done: Callable) -> None:
