@@ -299,8 +299,9 @@ class ServingLayer:
         out["models"] = names
         out["tokens_generated_by_model"] = [int(x) for x in pool.tokens_by_var[: len(names)]]
         out["tokens_delivered_by_model"] = [int(x) for x in pool.delivered_by_var[: len(names)]]
-        out["tokens_discarded"] = int(pool.small_tokens.sum())
-        out["escalated"] = int(pool.escalated)
+        if pool.cascade:
+            out["tokens_discarded"] = int(pool.small_tokens.sum())
+            out["escalated"] = int(pool.escalated)
         out["model_quality"] = qs
         if all(q is not None for q in qs):
             qw = sum(float(q) * d for q, d in zip(qs, pool.delivered_by_var[: len(names)]))
