@@ -97,8 +97,6 @@ def test_same_table_with_any_worker_count_and_with_ray(tmp_path):
 
 
 def test_resume_runs_only_what_is_missing(tmp_path):
-    import pyarrow as pa
-
     spec = _spec(tmp_path, SMALL)
     out = tmp_path / "out"
     run_sweep(spec, out, workers=2, report=False)
@@ -115,7 +113,6 @@ def test_resume_runs_only_what_is_missing(tmp_path):
     changed = _spec(tmp_path, SMALL.replace("duration: 1h", "duration: 30min"), "changed.yaml")
     res = run_sweep(changed, out, workers=2, report=False, resume=True)
     assert res["skipped"] == 0
-    del pa
 
 
 def test_a_failing_case_is_retried_then_recorded_while_the_others_finish(tmp_path):

@@ -32,7 +32,6 @@ from orbitcloud.errors import OrbitcloudError
 
 #: Most cases one sweep may hold (replicates included): refused before anything runs.
 MAX_CASES = 1_000_000
-DISTS = ("uniform", "normal", "loguniform", "triangular")
 
 
 class _Model(BaseModel):
