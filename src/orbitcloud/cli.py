@@ -112,7 +112,9 @@ def run(
     propagator: str = typer.Option("sgp4", metavar="NAME", help="sgp4 (the reference) or fast (analytic J2/J3, 5-10x faster; 1.7-6 km from SGP4 over a day)."),
     out: Optional[Path] = typer.Option(None, metavar="DIR", help=f"Write the results directory: {_OUT_FILES}."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout, nothing else.", **_FLAG),
-    workers: Optional[int] = typer.Option(None, metavar="N", help="Worker processes for large fleets. Default: all cores."),
+    workers: Optional[int] = typer.Option(None, metavar="N", help="Worker processes for large fleets (workload runs: >= 20,000 satellites). Results do not depend on N. Default: all cores."),
+    executor: str = typer.Option("local", metavar="NAME", help="local (worker processes on this machine) or ray (Ray tasks and actors; pip install 'orbitcloud[ray]')."),
+    address: Optional[str] = typer.Option(None, metavar="ADDRESS", help="With --executor ray: a running Ray cluster (ray start --head). Default: a local instance with N CPUs."),
     eclipses: bool = typer.Option(True, "--eclipses/--no-eclipses", help="With --out: write eclipses.csv (every eclipse of every satellite).", **_FLAG),
     record: Optional[str] = typer.Option(None, metavar="INTERVAL", help="With --out: write timeseries.parquet, the bus state of every satellite every INTERVAL (e.g. 10min)."),
     bus: bool = typer.Option(True, "--bus/--no-bus", help="Power, battery and temperature of shells with hardware. --no-bus: orbits and sunlight only (and no workloads, which run on the bus).", **_FLAG),
@@ -146,7 +148,7 @@ def run(
         raise OrbitcloudError("--record: needs --out (the time series is written to OUT/timeseries.parquet)")
     opts = RunOptions(
         start=start, duration=duration, step=step, propagator=propagator, out=out, workers=workers,
-        eclipses=eclipses and out is not None, record=record, bus=bus, radiation=radiation, network=network,
+        executor=executor, address=address, eclipses=eclipses and out is not None, record=record, bus=bus, radiation=radiation, network=network,
         workloads=workloads, policy=policies[0] if len(policies) == 1 else None, ttc=ttc,
         serving=servings[0] if len(servings) == 1 else None,
     )

@@ -118,3 +118,55 @@ def step_chunk(
                 rec[5, r, i] = e
                 rec[6, r, i] = t
                 rec[7, r, i] = 2.0 if req < tgt else (1.0 if comp < req else 0.0)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def inputs_chunk(
+    illum, cosz, cos_inc, irr, eta_aged, computed, fixed_t, gamma, t_ref, arr_abs, arr_eps, arr_vf, area_pack,
+    rad_area, alpha, ir_abs, sides_vf, sun_view, olr, albedo, sb, j0, p_gen_t, q_env_t, t_arr_t,
+):
+    """:func:`orbitcloud.bus.step.chunk_inputs` for columns of a chunk, one element at a time.
+
+    ``illum``, ``cosz``, ``cos_inc`` (empty: every satellite tracks the Sun), ``eta_aged``: (n, T);
+    ``irr`` (T,); per satellite (n,) parameters; writes columns ``j0 ..`` of ``p_gen_t``, ``q_env_t``
+    and, when not empty, ``t_arr_t`` (time-major). The same IEEE operations in the same order as the
+    NumPy function (products of per-satellite factors taken first, as NumPy's broadcasting does), so
+    the bits agree (``tests/bus/test_kernel.py``).
+    """
+    n, n_t = illum.shape
+    has_inc = cos_inc.shape[0] > 0
+    want_t = t_arr_t.shape[0] > 0
+    # satellites outer: the (n, T) inputs are read along their rows; the few time-major output rows
+    # of a column group stay in cache
+    for i in range(n):
+        comp = computed[i]
+        for j in range(n_t):
+            g = irr[j]
+            il = illum[i, j]
+            cz = max(cosz[i, j], 0.0)
+            g_n = g * il
+            if has_inc:
+                g_n = g_n * max(cos_inc[i, j], 0.0)
+            ea = eta_aged[i, j]
+            if comp:
+                earth = arr_vf[i] * (arr_eps[i] * olr + ((arr_abs[i] * albedo) * g) * cz)
+                eps_sb = (2.0 * arr_eps[i]) * sb
+                eta_q = ea * (1.0 + gamma[i] * (_t_quasi(g_n, ea, arr_abs[i], eps_sb, earth) - t_ref[i]))
+                eta_q = max(eta_q, 0.0)
+                ta = _t_quasi(g_n, eta_q, arr_abs[i], eps_sb, earth)
+            else:
+                ta = fixed_t[i]
+            eta = max(ea * (1.0 + gamma[i] * (ta - t_ref[i])), 0.0)
+            p_gen_t[j0 + j, i] = (g_n * area_pack[i]) * eta
+            sun = ((alpha[i] * g) * il) * sun_view[i]
+            earth_r = sides_vf[i] * (ir_abs[i] * olr + ((alpha[i] * albedo) * g) * cz)
+            q_env_t[j0 + j, i] = rad_area[i] * (sun + earth_r)
+            if want_t:
+                t_arr_t[j0 + j, i] = ta
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _t_quasi(g_n, eta, absorptance, eps_sb, earth):
+    # orbitcloud.bus.power.array_temperature_k, one element
+    q = max((absorptance - eta) * g_n + earth, 0.0)
+    return math.sqrt(math.sqrt(q / eps_sb))

@@ -410,6 +410,9 @@ def step_inputs(bp: BusParams, geo: Geometry, with_array_temp: bool) -> tuple:
     p_gen_t = np.empty((n_t, n))
     q_env_t = np.empty((n_t, n))
     t_arr_t = np.empty((n_t, n)) if with_array_temp else None
+    if _kernel() is not None:
+        _inputs_compiled(bp, geo, p_gen_t, q_env_t, t_arr_t)
+        return p_gen_t, q_env_t, t_arr_t
     for a in range(0, n_t, _COLS):
         b = min(n_t, a + _COLS)
         g, qe, ta = chunk_inputs(bp, geo.columns(a, b))
@@ -418,6 +421,40 @@ def step_inputs(bp: BusParams, geo: Geometry, with_array_temp: bool) -> tuple:
         if t_arr_t is not None:
             t_arr_t[a:b] = ta.T
     return p_gen_t, q_env_t, t_arr_t
+
+
+def _inputs_compiled(bp: BusParams, geo: Geometry, p_gen_t, q_env_t, t_arr_t) -> None:
+    """:func:`chunk_inputs` by the compiled element loop (:func:`orbitcloud.bus.kernel.inputs_chunk`),
+    in the same column groups; the aged efficiency (exp, log1p) stays NumPy's, so the bits agree."""
+    from orbitcloud.bus.kernel import inputs_chunk
+    from orbitcloud.constants import EARTH_ALBEDO, EARTH_OLR_W_M2, STEFAN_BOLTZMANN_W_M2_K4
+
+    p = bp.p
+    n, n_t = geo.illumination.shape
+    f64 = lambda a: np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), (n,)))  # noqa: E731
+    computed = np.ascontiguousarray(np.isnan(bp.array_temp_k))
+    fixed_t = np.where(computed, 0.0, bp.array_temp_k)
+    per_sat = (
+        computed, f64(fixed_t), f64(p["temp_coeff_per_k"]), f64(p["t_ref_k"]), f64(p["array_absorptance"]),
+        f64(p["array_emissivity"]), f64(bp.array_view_factor), f64(p["array_area_m2"] * p["packing"]),
+        f64(p["radiator_area_m2"]), f64(p["absorptance"]), f64(p["ir_absorptance"]), f64(p["sides"] * bp.view_factor),
+        f64(p["sun_view"]),
+    )
+    log_keep = np.log1p(-p["degradation_per_yr"])[:, None]
+    age0 = p["age_yr"][:, None]
+    eta_ref = p["eta_ref"][:, None]
+    empty = np.zeros((0, 0))
+    for a in range(0, n_t, _COLS):
+        b = min(n_t, a + _COLS)
+        g = geo.columns(a, b)
+        age = age0 + g.t_s[None, :] / power.SECONDS_PER_YEAR
+        eta_aged = eta_ref * np.exp(age * log_keep)
+        inputs_chunk(
+            g.illumination, g.cos_zenith, empty if g.cos_incidence is None else g.cos_incidence,
+            np.ascontiguousarray(g.irradiance_w_m2, dtype=np.float64), eta_aged, *per_sat,
+            EARTH_OLR_W_M2, EARTH_ALBEDO, STEFAN_BOLTZMANN_W_M2_K4, a, p_gen_t, q_env_t,
+            t_arr_t if t_arr_t is not None else empty,
+        )
 
 
 def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=True, bus_w=None,

@@ -33,8 +33,11 @@ from orbitcloud.ops.work import ControllerActions
 
 __all__ = ["WorkloadController", "MAX_WORKLOAD_SATELLITES"]
 
-#: Workload runs advance the whole fleet in one block, one step at a time.
-MAX_WORKLOAD_SATELLITES = 50_000
+#: Workload runs step the coupled layer (routing, dispatch, the bus) for the whole fleet in one process;
+#: the separable physics is split over workers (:mod:`orbitcloud.sim.split`). The coupled layer holds
+#: a few kB per satellite (routing graph, telemetry ring, serving pool): above this size it would not
+#: fit a workstation's memory (``docs/scaling.md``).
+MAX_WORKLOAD_SATELLITES = 1_000_000
 
 
 def _concat_stations(a, b):
@@ -83,7 +86,7 @@ class WorkloadController(ServingLayer, ControllerActions):
         if n > MAX_WORKLOAD_SATELLITES:
             raise ScenarioError(
                 f"{loaded.label}: workloads: the fleet has {n:,} satellites; workload runs support at most "
-                f"{MAX_WORKLOAD_SATELLITES:,} (they advance the whole fleet together)"
+                f"{MAX_WORKLOAD_SATELLITES:,} (the coupled layer holds the whole fleet in one process; docs/scaling.md)"
             )
         if bus is None:
             raise ScenarioError(f"{loaded.label}: workloads: need satellites with hardware (and the bus: do not pass --no-bus)")
@@ -403,8 +406,11 @@ class WorkloadController(ServingLayer, ControllerActions):
             self.reach = np.zeros(n, bool)
         if self.inf is not None and self.n_src:
             src_nodes = n + self.n_gw + np.arange(self.n_src)
-            dist = csgraph.dijkstra(snap.graph, directed=True, indices=src_nodes)
-            self.rtt = 2.0 * dist[:, self.srv]
+            if self.sources_dijkstra is not None:
+                dist = self.sources_dijkstra(snap.graph, src_nodes, self.srv)
+            else:
+                dist = csgraph.dijkstra(snap.graph, directed=True, indices=src_nodes)[:, self.srv]
+            self.rtt = 2.0 * dist
             self._refresh_candidates()
 
     k_routed = -1
@@ -412,6 +418,10 @@ class WorkloadController(ServingLayer, ControllerActions):
     #: ``NetworkSummary.feed`` when the run's network summary may take this layer's routing (see
     #: ``Simulation``); None otherwise
     net_feed = None
+
+    #: ``f(graph, sources, cols)`` giving ``csgraph.dijkstra(graph, indices=sources)[:, cols]`` with the
+    #: sources shared over worker processes (set by ``sim.split`` in split runs); None: here
+    sources_dijkstra = None
 
     #: set by the TT&C layer (``ops/ttc``): the ground's view comes from its telemetry archive instead
     #: of the fixed delay

@@ -22,6 +22,9 @@ from orbitcloud.sim.engine import BlockResult, BlockRunner, RadiationBlock, RunS
 
 #: Work below this many satellite-steps runs in the calling process (a pool costs ~0.5 s to start).
 INLINE_SAT_STEPS = 20_000_000
+#: Workload runs of at least this many satellites split their physics over workers
+#: (:mod:`orbitcloud.sim.split`); below it the physics is a small share of the step and runs in place.
+SPLIT_MIN_SATELLITES = 20_000
 MAX_BLOCK = 4096  # satellites; with 64-step chunks the working set stays in L2 cache
 
 
@@ -73,6 +76,15 @@ def _advance_in_worker(args) -> BlockRunner:
     return runner
 
 
+def _advance_in_ray(args) -> BlockRunner:
+    import copy
+
+    runner, k_to = args
+    runner = copy.deepcopy(runner)  # Ray hands the arrays over zero-copy, read-only
+    runner.advance(k_to)
+    return runner
+
+
 def _rad_slice(rad: RadiationBlock | None, a: int, z: int) -> RadiationBlock | None:
     if rad is None:
         return None
@@ -87,23 +99,36 @@ class FleetRunner:
 
     The block layout is fixed at construction from the whole run's size and the worker count, so
     the results do not depend on how :meth:`advance` is called. ``ctl`` (the workload layer) puts
-    the whole fleet in one block advanced in this process. A pool, once started, is kept until
-    :meth:`close`; each call that uses it sends the blocks' state to the workers and back.
+    the whole fleet in one block advanced in this process, or, with several workers and at least
+    :data:`SPLIT_MIN_SATELLITES` satellites (any size with ``executor="ray"``), in one
+    :class:`~orbitcloud.sim.split.SplitRunner` whose physics blocks live in the workers. A pool, once
+    started, is kept until :meth:`close`; each call that uses it sends the blocks' state to the workers
+    and back. ``executor``: ``"local"`` (local processes) or ``"ray"`` (Ray tasks and actors, at
+    ``address`` or a local instance).
     """
 
     def __init__(self, fleet: Fleet, spec: RunSpec, workers: int | None = None, bus: BusParams | None = None,
-                 rad: RadiationBlock | None = None, ctl=None) -> None:
+                 rad: RadiationBlock | None = None, ctl=None, executor: str = "local", address: str | None = None) -> None:
         n_sat = len(fleet)
         self.spec = spec
         self.n_sat = n_sat
         self.k = 0
         self._pool = None
+        self.executor, self.address = executor, address
         if ctl is not None:
+            want = default_workers() if workers is None else max(1, workers)
+            if want > 1 and n_sat > 1 and (n_sat >= SPLIT_MIN_SATELLITES or executor == "ray"):
+                from orbitcloud.sim.split import SplitRunner
+
+                self.workers = want
+                blocks = plan_blocks(n_sat, spec, want)
+                self.runners = [SplitRunner(fleet, spec, blocks, want, bus, rad, ctl, executor=executor, address=address)]
+                return
             self.workers = 1
             self.runners = [BlockRunner(fleet.slice(0, n_sat), spec, bus=bus, rad=rad, ctl=ctl)]
             return
         workers = default_workers() if workers is None else max(1, workers)
-        if n_sat * spec.n_steps < INLINE_SAT_STEPS:
+        if n_sat * spec.n_steps < INLINE_SAT_STEPS and executor != "ray":
             workers = 1
         self.workers = workers
         self.runners = [
@@ -117,7 +142,20 @@ class FleetRunner:
         if k_to <= self.k:
             return
         work = self.n_sat * (k_to - self.k)
-        if self.workers > 1 and len(self.runners) > 1 and work >= INLINE_SAT_STEPS // 8:
+        if self.executor == "ray" and self.workers > 1 and len(self.runners) > 1:
+            from orbitcloud.sim.split import ray_ready
+
+            ray_ready(self.workers, self.address)
+            import ray
+
+            remote = ray.remote(num_cpus=1, max_retries=0)(_advance_in_ray)
+            refs = [remote.remote((r, k_to)) for r in self.runners]
+            for b, ref in enumerate(refs):
+                steps = k_to - self.runners[b].k
+                self.runners[b] = ray.get(ref)
+                if progress is not None:
+                    progress(len(self.runners[b].sl) * steps)
+        elif self.workers > 1 and len(self.runners) > 1 and work >= INLINE_SAT_STEPS // 8:
             pool = self._pool_started()
             futures = {pool.submit(_advance_in_worker, (r, k_to)): b for b, r in enumerate(self.runners)}
             for fut in cf.as_completed(futures):
@@ -139,9 +177,14 @@ class FleetRunner:
 
     def result(self) -> FleetResult:
         """Per-satellite reductions of the steps run so far, in satellite order."""
+        if len(self.runners) == 1 and hasattr(self.runners[0], "fleet_result"):
+            return self.runners[0].fleet_result()
         return _gather([r.result() for r in self.runners])
 
     def close(self) -> None:
+        for r in self.runners:
+            if hasattr(r, "close"):
+                r.close()
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
@@ -155,6 +198,8 @@ def simulate(
     bus: BusParams | None = None,
     rad: RadiationBlock | None = None,
     ctl=None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> FleetResult:
     """Run every satellite block through the whole run and gather the results in satellite order.
 
@@ -162,7 +207,7 @@ def simulate(
     (per-satellite arrays for the whole fleet) the radiation dose and accelerator faults; ``ctl`` the
     workload layer (then the whole fleet is one block, advanced step by step in this process).
     """
-    runner = FleetRunner(fleet, spec, workers=workers, bus=bus, rad=rad, ctl=ctl)
+    runner = FleetRunner(fleet, spec, workers=workers, bus=bus, rad=rad, ctl=ctl, executor=executor, address=address)
     try:
         runner.advance(spec.n_steps, progress)
         return runner.result()

@@ -216,9 +216,13 @@ class BlockRunner:
     """
 
     def __init__(self, sl: FleetSlice, spec: RunSpec, *, satrecs=None, bus: BusParams | None = None,
-                 rad: RadiationBlock | None = None, ctl=None) -> None:
+                 rad: RadiationBlock | None = None, ctl=None, export: bool = False) -> None:
         n = len(sl)
         self.sl, self.spec, self.bus, self.rad, self.ctl = sl, spec, bus, rad, ctl
+        #: physics only (a satellite block of a split workload run, :mod:`orbitcloud.sim.split`): each
+        #: chunk's bus inputs are left in :attr:`exported` for the coordinator, which steps the bus
+        self.export = export
+        self.exported: dict | None = None
         self.n = n
         self.k = 0
         self._satrecs = satrecs
@@ -243,7 +247,7 @@ class BlockRunner:
         # consumer in this process (the network summary) need not propagate them again; not pickled
         self.position_sink = None
         self.ageing = None
-        if bus is not None:
+        if bus is not None and not export:
             self.bus_state = BusState.initial(bus)
             self.bus_tot = BusTotals.zeros(n)
             self.records: list[dict[str, np.ndarray]] = []
@@ -314,14 +318,10 @@ class BlockRunner:
         return out
 
     def _chunk(self, k0: int, k1: int) -> None:
-        spec, bus, rad, ctl = self.spec, self.bus, self.rad, self.ctl
+        spec, bus, rad = self.spec, self.bus, self.rad
         use_sgp4 = self.use_sgp4
         t_s = np.arange(k0, k1, dtype=np.float64) * spec.step_s
-        jd, fr = jd_split_offset(spec.jd0, spec.fr0, t_s)
-        gmst = gmst_for_times(jd, fr)
-        sun_teme = sun_position_m(jd, fr)
-        c, s = np.cos(gmst), np.sin(gmst)
-        sun_ecef = np.stack([c * sun_teme[:, 0] + s * sun_teme[:, 1], c * sun_teme[:, 1] - s * sun_teme[:, 0], sun_teme[:, 2]], axis=1)
+        jd, fr, gmst, sun_teme, c, s, sun_ecef = chunk_frames(spec, t_s)
         ok = None
         r_km = v_km_s = None
         if use_sgp4:
@@ -369,16 +369,10 @@ class BlockRunner:
         if bus is not None:
             geo = _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s,
                                 (r_km, v_km_s) if use_sgp4 else None, None if use_sgp4 else self.orbits)
-            tot = self.bus_tot
-            cap_t = self._operator_cap_t(t_s)
-            if ctl is None:
-                trace = None if self.ageing is None else np.empty((2, k1 - k0, self.n))
-                advance(bus, self.bus_state, tot, geo, spec.step_s, k0, spec.record_every_steps, self.records,
-                        avail_t=avail_t, cap_t=cap_t, bus_w=self.bus_w, e_trace=trace)
-                if trace is not None:
-                    self.ageing.consume(trace, k0, self.bus_state, tot)
+            if self.export:
+                self.exported = _exported(bus, spec, k0, k1, x, y, z, sun_ecef, geo, avail_t, events)
             else:
-                self._workload_steps(k0, k1, t_s, x, y, z, sun_ecef, geo, avail_t, cap_t, events)
+                self._bus_chunk(k0, k1, t_s, x, y, z, sun_ecef, geo, avail_t, events)
         # beta angle at a coarse cadence (changes by < 0.1 deg per 10 min)
         sel = np.nonzero(np.arange(k0, k1) % self.beta_stride == 0)[0]
         if sel.size:
@@ -399,40 +393,21 @@ class BlockRunner:
         if self.position_sink is not None:
             self.position_sink(k0, t_s, x, y, z)
 
-    def _workload_steps(self, k0, k1, t_s, x, y, z, sun_ecef, geo, avail_t, cap_t, events) -> None:
-        """The chunk's steps one by one with the workload layer: the physics that does not depend on
-        the work (positions, sunlight, dose and faults, the bus's inputs) is the chunk's; per step the
-        controller sets the demand, the bus advances one step with it, the controller runs the work."""
-        from orbitcloud.bus.step import step_inputs
-
-        bus, ctl, spec, n = self.bus, self.ctl, self.spec, self.n
-        tot = self.bus_tot
-        p_gen_t, q_env_t, t_arr_t = step_inputs(bus, geo, bool(spec.record_every_steps))
-        cap = bus.p["capacity_j"]
-        ev_step = events["step"] if events is not None and "step" in events else None
-        trace = None if self.ageing is None else np.empty((2, 1, n))
-        ctl.begin_chunk(k0, x, y, z)
-        for j in range(k1 - k0):
-            k = k0 + j
-            demand = ctl.demand(k, float(t_s[j]), x[:, j], y[:, j], z[:, j], sun_ecef[j])[None, :]
-            before = tot.sums["compute"].copy()
-            pre = (p_gen_t[j:j + 1], q_env_t[j:j + 1], None if t_arr_t is None else t_arr_t[j:j + 1])
-            advance(bus, self.bus_state, tot, geo.columns(j, j + 1), spec.step_s, k, spec.record_every_steps, self.records,
-                    avail_t=None if avail_t is None else avail_t[j:j + 1], demand_t=demand,
-                    cap_t=None if cap_t is None else cap_t[j:j + 1], bus_w=self.bus_w, pre=pre, e_trace=trace)
+    def _bus_chunk(self, k0, k1, t_s, x, y, z, sun_ecef, geo, avail_t, events) -> None:
+        """The bus through the chunk: in one call, or step by step with the workload layer."""
+        bus, spec, tot = self.bus, self.spec, self.bus_tot
+        cap_t = self._operator_cap_t(t_s)
+        if self.ctl is None:
+            trace = None if self.ageing is None else np.empty((2, k1 - k0, self.n))
+            advance(bus, self.bus_state, tot, geo, spec.step_s, k0, spec.record_every_steps, self.records,
+                    avail_t=avail_t, cap_t=cap_t, bus_w=self.bus_w, e_trace=trace)
             if trace is not None:
-                self.ageing.consume(trace, k, self.bus_state, tot)
-            soc = np.divide(self.bus_state.e_j, cap, out=np.ones(n), where=cap > 0)
-            step_events = events
-            if ev_step is not None:
-                m = ev_step == k
-                step_events = {key: val[m] for key, val in events.items()}
-            compute_w = tot.sums["compute"] - before
-            last = tot.last
-            ctl.observe(k, compute_w, soc, self.bus_state.t_k, None if avail_t is None else avail_t[j],
-                        geo.illumination[:, j], step_events, None if cap_t is None else cap_t[j],
-                        gen_w=p_gen_t[j], other_w=last["p_load_w"] - last["p_compute_w"])
-            self.last["compute_w"] = compute_w
+                self.ageing.consume(trace, k0, self.bus_state, tot)
+        else:
+            from orbitcloud.bus.step import step_inputs
+
+            pre = step_inputs(bus, geo, bool(spec.record_every_steps))
+            workload_steps(self, k0, t_s, x, y, z, sun_ecef, geo, pre, avail_t, cap_t, events)
 
     def result(self) -> BlockResult:
         """The block's reductions over the steps run so far (the run window is the spec's)."""
@@ -443,14 +418,8 @@ class BlockRunner:
         spec = self.spec if self.k == self.spec.n_steps else dataclasses.replace(self.spec, n_steps=self.k)
         out = _reduce(self.sl, spec, illum_sum, self.n_valid, self.beta_min, self.beta_max, self.crossings,
                       self.first_in, last_in)
-        if self.bus is not None:
-            tot = copy.deepcopy(self.bus_tot)
-            tot.finalize(self.bus)
-            if self.ageing is not None:
-                tot.ageing = self.ageing.figures()
-            out.bus = tot
-            if self.records:
-                out.records = {key: np.concatenate([r[key] for r in self.records]) for key in self.records[0]}
+        if self.bus is not None and not self.export:
+            bus_result(self, out)
         if self.rad is not None:
             from orbitcloud.ops.faults import concat_events
 
@@ -538,3 +507,71 @@ def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_i
         beta_max_rad=np.where(np.isfinite(beta_max), beta_max, np.nan),
         events=events,
     )
+
+
+def _exported(bus, spec, k0, k1, x, y, z, sun_ecef, geo, avail_t, events) -> dict:
+    """What a physics-only block hands its coordinator for one chunk (everything the coupled steps
+    read; the bus inputs are pointwise, so a block's columns are what the whole fleet would give)."""
+    from orbitcloud.bus.step import step_inputs
+
+    p_gen_t, q_env_t, t_arr_t = step_inputs(bus, geo, bool(spec.record_every_steps))
+    return {"k0": k0, "k1": k1, "x": x, "y": y, "z": z, "illumination": geo.illumination,
+            "p_gen_t": p_gen_t, "q_env_t": q_env_t, "t_arr_t": t_arr_t, "avail_t": avail_t, "events": events}
+
+
+def workload_steps(r, k0, t_s, x, y, z, sun_ecef, geo, pre, avail_t, cap_t, events) -> None:
+    """A chunk's steps one by one with the workload layer (``r``: a :class:`BlockRunner` with ``ctl``,
+    or the coordinator of a split run, :class:`orbitcloud.sim.split.SplitRunner`). The physics that
+    does not depend on the work (positions, sunlight, dose and faults, the bus's inputs ``pre``) is the
+    chunk's; per step the controller sets the demand, the bus advances one step with it, the
+    controller runs the work. ``geo`` is read for its illumination only."""
+    bus, ctl, spec, n = r.bus, r.ctl, r.spec, r.n
+    tot = r.bus_tot
+    p_gen_t, q_env_t, t_arr_t = pre
+    cap = bus.p["capacity_j"]
+    ev_step = events["step"] if events is not None and "step" in events else None
+    trace = None if r.ageing is None else np.empty((2, 1, n))
+    ctl.begin_chunk(k0, x, y, z)
+    for j in range(t_s.size):
+        k = k0 + j
+        demand = ctl.demand(k, float(t_s[j]), x[:, j], y[:, j], z[:, j], sun_ecef[j])[None, :]
+        before = tot.sums["compute"].copy()
+        pre_j = (p_gen_t[j:j + 1], q_env_t[j:j + 1], None if t_arr_t is None else t_arr_t[j:j + 1])
+        advance(bus, r.bus_state, tot, geo.columns(j, j + 1), spec.step_s, k, spec.record_every_steps, r.records,
+                avail_t=None if avail_t is None else avail_t[j:j + 1], demand_t=demand,
+                cap_t=None if cap_t is None else cap_t[j:j + 1], bus_w=r.bus_w, pre=pre_j, e_trace=trace)
+        if trace is not None:
+            r.ageing.consume(trace, k, r.bus_state, tot)
+        soc = np.divide(r.bus_state.e_j, cap, out=np.ones(n), where=cap > 0)
+        step_events = events
+        if ev_step is not None:
+            m = ev_step == k
+            step_events = {key: val[m] for key, val in events.items()}
+        compute_w = tot.sums["compute"] - before
+        last = tot.last
+        ctl.observe(k, compute_w, soc, r.bus_state.t_k, None if avail_t is None else avail_t[j],
+                    geo.illumination[:, j], step_events, None if cap_t is None else cap_t[j],
+                    gen_w=p_gen_t[j], other_w=last["p_load_w"] - last["p_compute_w"])
+        r.last["compute_w"] = compute_w
+
+
+def chunk_frames(spec: RunSpec, t_s: np.ndarray) -> tuple:
+    """A chunk's split dates, GMST, Sun (TEME and Earth-fixed) and the GMST rotation's cos and sin."""
+    jd, fr = jd_split_offset(spec.jd0, spec.fr0, t_s)
+    gmst = gmst_for_times(jd, fr)
+    sun_teme = sun_position_m(jd, fr)
+    c, s = np.cos(gmst), np.sin(gmst)
+    sun_ecef = np.stack([c * sun_teme[:, 0] + s * sun_teme[:, 1], c * sun_teme[:, 1] - s * sun_teme[:, 0], sun_teme[:, 2]], axis=1)
+    return jd, fr, gmst, sun_teme, c, s, sun_ecef
+
+
+def bus_result(r, out) -> None:
+    """Put the bus totals (finalised copy), ageing figures and records of ``r`` (a block or the
+    coordinator of a split run) on the result ``out``."""
+    tot = copy.deepcopy(r.bus_tot)
+    tot.finalize(r.bus)
+    if r.ageing is not None:
+        tot.ageing = r.ageing.figures()
+    out.bus = tot
+    if r.records:
+        out.records = {key: np.concatenate([rec[key] for rec in r.records]) for key in r.records[0]}

@@ -40,6 +40,9 @@ class RunOptions:
     policy of the workloads (None: the scenario's). ``serving``: serving policy (``max-clock``,
     ``race-to-idle``, ``energy-aware``, ``cascade``; ``docs/serving.md``; None: the scenario's). ``ttc``: the TT&C layer (``docs/ttc.md``): None
     on when the scenario has a ``ttc:`` section, True on (with the defaults when it has none), False off.
+    ``executor``: ``local`` (worker processes on this machine) or ``ray`` (Ray tasks and actors; ``address``
+    joins a running cluster, None starts a local instance); workload runs of 20,000 satellites or
+    more split their separable physics over the workers (``docs/scaling.md``).
     """
 
     start: Any = None
@@ -57,6 +60,8 @@ class RunOptions:
     policy: str | None = None
     ttc: bool | None = None
     serving: str | None = None
+    executor: str = "local"
+    address: str | None = None
 
 
 def _duration_option(value: Any, flag: str) -> float:
@@ -109,6 +114,10 @@ def prepare(source: Any, opts: RunOptions) -> Prepared:
         raise OrbitcloudError(f"--propagator: {opts.propagator!r} is not one of {', '.join(PROPAGATORS)}")
     if opts.workers is not None and (not isinstance(opts.workers, int) or opts.workers < 1):
         raise OrbitcloudError(f"--workers: must be a whole number of at least 1, got {opts.workers!r}")
+    if opts.executor not in ("local", "ray"):
+        raise OrbitcloudError(f"--executor: expected local or ray, got {opts.executor!r}")
+    if opts.address is not None and opts.executor != "ray":
+        raise OrbitcloudError("--address: only with --executor ray")
     loaded = load_source(source)
     sc = loaded.scenario
     start = sc.epoch

@@ -95,7 +95,8 @@ class Simulation:
                                            serving=opts.serving)
         from orbitcloud.sim.driver import FleetRunner
 
-        self._runner = FleetRunner(self.fleet, self.spec, workers=opts.workers, bus=self._bus, rad=self._rad, ctl=self._ctl) if _physics else None
+        self._runner = FleetRunner(self.fleet, self.spec, workers=opts.workers, bus=self._bus, rad=self._rad, ctl=self._ctl,
+                                   executor=opts.executor, address=opts.address) if _physics else None
         self._components: list = []
         self._net = None
         self._net_wall_s = 0.0
