@@ -153,3 +153,12 @@ def test_physics_only_run_on_ray_identical(tmp_path):
     sim.advance()
     assert _clean(sim.finish().summary) == one
     _same_dirs(tmp_path / "one", tmp_path / "ray")
+
+
+def test_workload_fleet_above_limit_refused(monkeypatch):
+    import orbitcloud.ops.controller as controller
+    from orbitcloud.errors import OrbitcloudError
+
+    monkeypatch.setattr(controller, "MAX_WORKLOAD_SATELLITES", 10)
+    with pytest.raises(OrbitcloudError, match=r"the fleet has 12 satellites; workload runs support at most 10 "):
+        Simulation("three-body-12", duration="10min")
