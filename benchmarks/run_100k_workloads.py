@@ -11,30 +11,18 @@ Usage: python benchmarks/run_100k_workloads.py [--short 2h] [--long 1d] [--skip-
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run_1m import tree_rss_bytes  # noqa: E402
+from run_1m import run_sampled  # noqa: E402
 
 SCENARIO = str(Path(__file__).parent / "scenarios" / "star-compute-100k.yaml")
 
 
 def run(duration: str, workers: int) -> tuple[dict, float, int]:
     cmd = ["orbitcloud", "run", SCENARIO, "--duration", duration, "--propagator", "fast", "--workers", str(workers), "--json"]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss_bytes(proc.pid))
-        time.sleep(0.2)
-    out = proc.stdout.read()
-    if proc.returncode:
-        sys.exit(f"{' '.join(cmd)}: exit {proc.returncode}")
-    return json.loads(out), time.perf_counter() - t0, peak
+    return run_sampled(cmd, every_s=0.2)
 
 
 def clean(obj):

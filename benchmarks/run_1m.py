@@ -35,20 +35,25 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def main() -> None:
-    cmd = ["orbitcloud", "run", "spacex-odc-1m", "--duration", "1d", "--step", "60s", "--propagator", "fast", "--json"]
-    cmd += sys.argv[1:]
+def run_sampled(cmd: list[str], every_s: float = 0.1) -> tuple[dict, float, int]:
+    """Run ``cmd`` (an ``orbitcloud ... --json`` command): its JSON output, wall time [s] and the peak
+    resident memory of its process tree [bytes], sampled every ``every_s``."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, tree_rss_bytes(proc.pid))
-        time.sleep(0.1)
+        time.sleep(every_s)
     out = proc.stdout.read()
-    wall = time.perf_counter() - t0
     if proc.returncode:
-        sys.exit(f"orbitcloud exited {proc.returncode}")
-    summary = json.loads(out)
+        sys.exit(f"{' '.join(cmd)}: exit {proc.returncode}")
+    return json.loads(out), time.perf_counter() - t0, peak
+
+
+def main() -> None:
+    cmd = ["orbitcloud", "run", "spacex-odc-1m", "--duration", "1d", "--step", "60s", "--propagator", "fast", "--json"]
+    cmd += sys.argv[1:]
+    summary, wall, peak = run_sampled(cmd)
     print(" ".join(cmd))
     print(f"wall time {wall:.1f} s (target <= 120 s); peak RSS of process tree {peak / 1e9:.2f} GB (target <= 4 GB)")
     print(
