@@ -23,7 +23,6 @@ and the reductions kept in the blocks (sunlit time, eclipses, beta angle, dose) 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import multiprocessing
 import types
 
@@ -200,19 +199,21 @@ class _RayWorker:
         ray.kill(self.actor)
 
 
-def ray_ready(workers: int, address: str | None) -> None:
-    """Ray started here (``workers`` CPUs) or joined at ``address``; a clear error when it cannot be."""
+def ray_ready(workers: int, address: str | None) -> bool:
+    """Ray started here (``workers`` CPUs) or joined at ``address``; a clear error when it cannot be.
+    True when this call started it (the caller may shut it down), False when it was running."""
     try:
         import ray
     except ImportError:
         raise OrbitcloudError("--executor ray: Ray is not installed (pip install 'orbitcloud[ray]')") from None
     if ray.is_initialized():
-        return
+        return False
     kw = {"address": address} if address else {"num_cpus": workers}
     try:
         ray.init(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True, **kw)
     except Exception as exc:  # noqa: BLE001
         raise OrbitcloudError(f"--executor ray: cannot start or reach Ray{' at ' + address if address else ''} ({exc})") from None
+    return True
 
 
 # --------------------------------------------------------------------------- the coordinator
@@ -241,7 +242,7 @@ class SplitRunner:
         self.last: dict = {}
         self.fault_events: list[dict] = []
         # the coupled bus: the same state a one-block workload run keeps (ageing included)
-        one = BlockRunner(self.sl, dataclasses.replace(spec), bus=bus, ctl=ctl)
+        one = BlockRunner(self.sl, spec, bus=bus, ctl=ctl)
         self.bus, self.bus_state, self.bus_tot, self.records, self.ageing = one.bus, one.bus_state, one.bus_tot, one.records, one.ageing
         runners = [BlockRunner(fleet.slice(a, z), spec, bus=bus.slice(a, z), rad=_rad_slice(rad, a, z), export=True)
                    for a, z in blocks]

@@ -191,17 +191,11 @@ def _local(jobs, workers: int, submit_done: Callable) -> None:
 
 
 def _ray(jobs, workers: int, address: str | None, submit_done: Callable) -> None:
-    try:
-        import ray
-    except ImportError:
-        raise OrbitcloudError("--executor ray: Ray is not installed (pip install 'orbitcloud[ray]')") from None
-    started = not ray.is_initialized()
-    if started:
-        kw = {"address": address} if address else {"num_cpus": workers}
-        try:
-            ray.init(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True, **kw)
-        except Exception as exc:  # noqa: BLE001
-            raise OrbitcloudError(f"--executor ray: cannot start or reach Ray{' at ' + address if address else ''} ({exc})") from None
+    from orbitcloud.sim.split import ray_ready
+
+    started = ray_ready(workers, address)
+    import ray
+
     remote = ray.remote(num_cpus=1, max_retries=0)(run_case)
     try:
         pending = {remote.remote(*args): tag for tag, args in jobs()}
