@@ -62,7 +62,18 @@ def summaries():
     sim.act(oc.PowerCap(0.5))
     sim.advance()
     out.append(sim.finish().summary)
+    import yaml
+
+    doc = yaml.safe_load(oc.scenario_text("three-body-12") if hasattr(oc, "scenario_text") else _builtin("three-body-12"))
+    doc["orbit_life"] = {"activity": "max", "station_keeping": {"thruster": "bht-200", "band_km": 0.2}}
+    out.append(oc.run(doc, duration="2h").summary)
     return out
+
+
+def _builtin(name: str) -> str:
+    from orbitcloud.scenario import builtin_text
+
+    return builtin_text(name)
 
 
 def _paths(obj, prefix=""):

@@ -71,7 +71,8 @@ def battery_coefficients(eta_charge, eta_discharge, dt_s) -> tuple:
     )
 
 
-def serve_loads(p_gen_w, bus_w, heater_w, compute_w, e_j, e_min_j, e_max_j, eta_charge, eta_discharge, dt_s, coef=None):
+def serve_loads(p_gen_w, bus_w, heater_w, compute_w, e_j, e_min_j, e_max_j, eta_charge, eta_discharge, dt_s, coef=None,
+                extra_w=None):
     """One step of the power policy; every argument broadcasts (arrays over satellites).
 
     Returns ``(bus_w, heater_w, compute_w, from_battery_w, charge_w, curtailed_w, e_new_j, loss_w)``
@@ -80,6 +81,9 @@ def serve_loads(p_gen_w, bus_w, heater_w, compute_w, e_j, e_min_j, e_max_j, eta_
     ``p_gen - curtailed = loads - from_battery + charge`` and
     ``(e_new - e) / dt = charge * eta_c - from_battery / eta_d``.
     ``coef`` may pass :func:`battery_coefficients` precomputed (the time loop does).
+    ``extra_w``: a load served after the heaters and before compute (electric propulsion,
+    :mod:`orbitcloud.bus.propulsion`); when given, the power it gets is returned as a ninth value and
+    counts in the loads.
     """
     if coef is None:
         coef = battery_coefficients(eta_charge, eta_discharge, dt_s)
@@ -89,8 +93,14 @@ def serve_loads(p_gen_w, bus_w, heater_w, compute_w, e_j, e_min_j, e_max_j, eta_
     rest = supply - bus
     heater = np.minimum(heater_w, rest)
     rest -= heater  # >= 0: heater <= rest
+    extra = None
+    if extra_w is not None:
+        extra = np.minimum(extra_w, rest)
+        rest = rest - extra
     compute = np.minimum(compute_w, rest)
     load = bus + heater
+    if extra is not None:
+        load += extra
     load += compute
     from_gen = np.minimum(load, p_gen_w)
     from_batt = load - from_gen
@@ -99,4 +109,6 @@ def serve_loads(p_gen_w, bus_w, heater_w, compute_w, e_j, e_min_j, e_max_j, eta_
     curtailed = surplus - charge
     e_new = e_j + (charge * store - from_batt * draw)
     loss = charge * loss_c + from_batt * loss_d
+    if extra is not None:
+        return bus, heater, compute, from_batt, charge, curtailed, e_new, loss, extra
     return bus, heater, compute, from_batt, charge, curtailed, e_new, loss

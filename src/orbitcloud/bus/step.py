@@ -56,6 +56,8 @@ class BusParams:
     #: battery ageing: per satellite an index into ``ageing_models`` (-1: no ageing), see bus.ageing
     ageing_code: np.ndarray | None = None
     ageing_models: tuple[str, ...] = ()
+    #: station-keeping (bus.propulsion.StationKeeping) or None
+    sk: object | None = None
 
     def __len__(self) -> int:
         return int(self.has.shape[0])
@@ -66,6 +68,7 @@ class BusParams:
             pointing=self.pointing[a:z], normal=self.normal[a:z], array_temp_k=self.array_temp_k[a:z],
             view_factor=self.view_factor[a:z], array_view_factor=self.array_view_factor[a:z],
             ageing_code=None if self.ageing_code is None else self.ageing_code[a:z], ageing_models=self.ageing_models,
+            sk=None if self.sk is None else self.sk.slice(a, z),
         )
 
     @property
@@ -127,11 +130,18 @@ class BusState:
     t_k: np.ndarray
     e_j: np.ndarray
     hot: np.ndarray
+    #: station-keeping: mean semi-major axis [m] and the thrusters' latch (None without)
+    a_m: np.ndarray | None = None
+    firing: np.ndarray | None = None
 
     @classmethod
     def initial(cls, bp: BusParams) -> "BusState":
         p = bp.p
-        return cls(t_k=p["t_initial_k"].copy(), e_j=p["soc_initial"] * p["capacity_j"], hot=np.zeros(len(bp), bool))
+        out = cls(t_k=p["t_initial_k"].copy(), e_j=p["soc_initial"] * p["capacity_j"], hot=np.zeros(len(bp), bool))
+        if bp.sk is not None:
+            out.a_m = bp.sk.a0_m.copy()
+            out.firing = np.zeros(len(bp), bool)
+        return out
 
 
 #: Sums reported per satellite (powers summed over steps in W x steps; multiply by the step for J).
@@ -167,6 +177,9 @@ class BusTotals:
     last: dict | None = None
     #: battery ageing per satellite (``capacity_left``, ``cycles``; NaN without ageing), None: no ageing
     ageing: dict | None = None
+    #: station-keeping per satellite (``sk_w``, ``sk_lost``, ``sk_fire`` in W x steps or steps,
+    #: ``a_min_m``, altitude samples ``a_samples_m`` (n, S) at ``sample_t_s``), None: none
+    orbit: dict | None = None
 
     @classmethod
     def zeros(cls, n: int) -> "BusTotals":
@@ -176,6 +189,12 @@ class BusTotals:
         )
 
     def finalize(self, bp: "BusParams") -> None:
+        if self.orbit is not None and isinstance(self.orbit.get("samples"), list):
+            o = self.orbit
+            o.pop("shadow", None)
+            samples = o.pop("samples")
+            o["sample_t_s"] = np.array([t for t, _ in samples])
+            o["a_samples_m"] = np.stack([a for _, a in samples], axis=1) if samples else np.zeros((len(bp), 0))
         p, r = bp.p, self.sums
         full = p["n_acc"] * p["p_acc_w"] * p["utilisation"]
         target = full * self.steps
@@ -186,6 +205,8 @@ class BusTotals:
         # with workloads only the demanded part of the permitted target is offered; the rest is idle
         target_offered = full * r["offered"] if "offered" in r else target_capped
         load = r["bus"] + r["heater"] + r["compute"]
+        if self.orbit is not None:
+            load = load + self.orbit["sk_w"]  # electric propulsion is a load too
         self.sums = {
             "gen": r["gen"],
             "load": load,
@@ -457,6 +478,20 @@ def _inputs_compiled(bp: BusParams, geo: Geometry, p_gen_t, q_env_t, t_arr_t) ->
         )
 
 
+def _plain_step(t_k, e_j, hot, qe, p_gen, tgt, c, heat_max, hot_drop, heat_min, heater_max, bus_w, e_min, e_max,
+                eta_c, eta_d, dt, coef, k, thot):
+    """One step of the NumPy loop below without station-keeping (the same operations): the shadow
+    bus that measures the compute station-keeping costs. Returns ``(t_k, e_j, hot, compute_w)``."""
+    base = (c * t_k + qe) + bus_w
+    cap = np.maximum((heat_max - hot * hot_drop) - base, 0.0)
+    req = np.minimum(tgt, cap)
+    heat_req = np.minimum(np.maximum((heat_min - base) - req, 0.0), heater_max)
+    bus, heater, comp, _, _, _, e_j, loss = power.serve_loads(p_gen, bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt, coef)
+    t_k = thermal.implicit_step(t_k, (((qe + bus) + heater) + comp) + loss, k, c)
+    hot = (hot & (t_k >= thot)) | (~hot & (req < tgt))
+    return t_k, e_j, hot, comp
+
+
 def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel, avail_t, count_avail=True, bus_w=None,
              pre=None, e_trace=None) -> None:
     p = bp.p
@@ -485,6 +520,8 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
     coef = power.battery_coefficients(eta_c, eta_d, dt)
     if use_kernel is None:
         use_kernel = _kernel() is not None
+    if bp.sk is not None:
+        use_kernel = False  # station-keeping runs the NumPy loop (the compiled one has no propulsion load)
     if use_kernel:
         _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
                           heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t, bus_w, e_trace)
@@ -493,6 +530,15 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
     s_bus, s_heater, s_comp, s_charge, s_fb, s_req = (s[key] for key in ("bus", "heater", "compute", "charge", "from_battery", "req"))
     e_lo, t_lo, t_hi = tot.e_min_j, tot.t_min_k, tot.t_max_k
     hot_drop = heat_max - heat_hot  # the latch lowers the cap by this much
+    sk = bp.sk
+    if sk is not None:
+        from orbitcloud.bus import propulsion
+
+        if tot.orbit is None:
+            tot.orbit = {"sk_w": np.zeros(n), "sk_lost": np.zeros(n), "sk_fire": np.zeros(n), "a_min_m": state.a_m.copy(),
+                         "samples": [], "shadow": [t_k.copy(), e_j.copy(), hot.copy()]}
+        orb = tot.orbit
+        a_sk, firing = state.a_m, state.firing
     ct0 = np.empty(n)
     base = np.empty(n)
     cap = np.empty(n)
@@ -513,9 +559,27 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
         heat_req -= req
         np.maximum(heat_req, 0.0, out=heat_req)
         np.minimum(heat_req, heater_max, out=heat_req)
-        bus, heater, comp, from_batt, charge, curt, e_j, loss = power.serve_loads(
-            p_gen_t[j], bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt, coef
-        )
+        if sk is None:
+            bus, heater, comp, from_batt, charge, curt, e_j, loss = power.serve_loads(
+                p_gen_t[j], bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt, coef
+            )
+        else:
+            if sk.sample_steps and (k0 + j) % sk.sample_steps == 0:
+                orb["samples"].append(((k0 + j) * dt, a_sk.copy()))
+            firing, sk_req = propulsion.sk_request_w(sk, a_sk, firing, geo.illumination[:, j])
+            bus, heater, comp, from_batt, charge, curt, e_j, loss, sk_got = power.serve_loads(
+                p_gen_t[j], bus_w, heat_req, req, e_j, e_min, e_max, eta_c, eta_d, dt, coef, extra_w=sk_req
+            )
+            frac, a_sk = propulsion.sk_update(sk, a_sk, sk_req, sk_got, dt)
+            orb["sk_w"] += sk_got
+            # the same satellite without station-keeping, stepped alongside: the compute it loses
+            sh = orb["shadow"]
+            sh[0], sh[1], sh[2], comp0 = _plain_step(
+                sh[0], sh[1], sh[2], qe, p_gen_t[j], tgt, c, heat_max, hot_drop, heat_min, heater_max, bus_w,
+                e_min, e_max, eta_c, eta_d, dt, coef, k, thot)
+            orb["sk_lost"] += comp0 - comp
+            orb["sk_fire"] += frac
+            np.minimum(orb["a_min_m"], a_sk, out=orb["a_min_m"])
         np.add(qe, bus, out=heat)
         heat += heater
         heat += comp
@@ -543,7 +607,7 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
                 "illumination": geo.illumination[:, j].copy(),
                 "array_temp_k": t_arr_t[j].copy(),
                 "p_gen_w": p_gen_t[j].copy(),
-                "p_load_w": bus + heater + comp,
+                "p_load_w": bus + heater + comp if sk is None else (bus + heater + comp) + sk_got,
                 "p_compute_w": comp,
                 "p_heater_w": heater,
                 "p_curtailed_w": curt,
@@ -555,8 +619,10 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
             })
         if j == n_t - 1:
             code = np.where(req < tgt, THROTTLE_THERMAL, np.where(comp < req, THROTTLE_POWER, THROTTLE_NONE)).astype(np.int8)
-            tot.last = {"p_load_w": bus + heater + comp, "p_compute_w": comp.copy(), "p_battery_w": from_batt - charge,
+            tot.last = {"p_load_w": bus + heater + comp if sk is None else (bus + heater + comp) + sk_got, "p_compute_w": comp.copy(), "p_battery_w": from_batt - charge,
                         "p_curtailed_w": curt.copy(), "throttle": code, "p_gen_w": p_gen_t[j].copy()}
     state.t_k, state.e_j, state.hot = t_k, e_j, hot
+    if sk is not None:
+        state.a_m, state.firing = a_sk, firing
     tot.t_final_k, tot.e_final_j = t_k, e_j
     tot.steps += n_t

@@ -19,7 +19,7 @@ import functools
 from importlib import resources
 from typing import Any
 
-CATALOGS = ("accelerators", "solar_cells", "batteries", "coatings", "satellites", "economics", "service_prices")
+CATALOGS = ("accelerators", "solar_cells", "batteries", "coatings", "satellites", "economics", "service_prices", "solar_activity", "thrusters", "link_terminals")
 
 
 @functools.lru_cache(maxsize=None)

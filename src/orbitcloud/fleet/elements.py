@@ -143,3 +143,37 @@ def sso_inclination_rad(a_km: np.ndarray, ecco: np.ndarray | float = 0.0, node_r
         if np.all(np.abs(step) < 1e-14):
             break
     return inc
+
+
+def drag_c2(no_kozai: np.ndarray, ecco: np.ndarray, inclo: np.ndarray) -> np.ndarray:
+    """SGP4's drag coefficient per unit B*: ``cc1 = bstar * drag_c2`` (``sgp4init``, near-Earth).
+
+    SGP4's atmosphere is the power law ``rho ∝ ((q0 - s) / (r - s))^4`` with q0 = 120 km and
+    s = 78 km above the surface, lowered for perigees below 156 km as in ``sgp4init``. The mean
+    semi-major axis then decays as ``a (1 - C1 t)^2`` (t in minutes from the element epoch) and the
+    mean anomaly gains ``1.5 n C1 t^2`` (``t2cof``); :mod:`orbitcloud.ephemeris.propagate` uses both in
+    its fast mode. ``tests/ephemeris/test_fast_drag.py`` compares this with ``Satrec.cc1``.
+    """
+    no_kozai = np.asarray(no_kozai, dtype=np.float64)
+    ecco = np.asarray(ecco, dtype=np.float64)
+    inclo = np.asarray(inclo, dtype=np.float64)
+    cosio = np.cos(inclo)
+    cosio2 = cosio * cosio
+    omeosq = 1.0 - ecco * ecco
+    no = no_kozai / (1.0 + _delta(no_kozai, ecco, cosio))
+    ao = (XKE / no) ** _X2O3
+    rp = ao * (1.0 - ecco)
+    con41 = -(1.0 - 5.0 * cosio2) - cosio2 - cosio2
+    perige = (rp - 1.0) * RADIUS_KM
+    sfour_km = np.where(perige < 156.0, np.where(perige < 98.0, 20.0, perige - 78.0), 78.0)
+    qzms24 = ((120.0 - sfour_km) / RADIUS_KM) ** 4
+    sfour = sfour_km / RADIUS_KM + 1.0
+    tsi = 1.0 / (ao - sfour)
+    eta = ao * ecco * tsi
+    etasq = eta * eta
+    eeta = ecco * eta
+    psisq = np.abs(1.0 - etasq)
+    coef = qzms24 * tsi**4
+    coef1 = coef / psisq**3.5
+    del omeosq
+    return coef1 * no * (ao * (1.0 + 1.5 * etasq + eeta * (4.0 + etasq)) + 0.375 * J2 * tsi / psisq * con41 * (8.0 + 3.0 * etasq * (8.0 + etasq)))

@@ -34,13 +34,13 @@ from pathlib import Path
 from orbitcloud.errors import OrbitcloudError
 from orbitcloud.report.data.gather import ReportData, check_options
 from orbitcloud.report.data.run import open_run
-from orbitcloud.report.sections import eclipses, faults, fleet, network, timelines, ttc, workloads
+from orbitcloud.report.sections import eclipses, faults, fleet, network, orbit_life, timelines, ttc, workloads
 from orbitcloud.report.sections.base import Section
 from orbitcloud.report.sections.header import header_html, summary_html
 
 #: The sections below the key numbers, in page order; each module's ``section(rd)`` returns
 #: (the section or None, a note on why it is absent or None).
-SECTIONS = (fleet, timelines, eclipses, network, ttc, faults, workloads)
+SECTIONS = (fleet, timelines, eclipses, network, ttc, faults, orbit_life, workloads)
 
 
 def build_sections(rd: ReportData) -> tuple[list[Section], list[str]]:

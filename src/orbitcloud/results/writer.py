@@ -305,6 +305,7 @@ FILES = {
     "actions": ("actions.parquet", _write_parquet),
     "requests": ("requests.parquet", _write_parquet),
     "workload_timeline": ("workload_timeline.parquet", _write_parquet),
+    "altitude": ("altitude.parquet", _write_parquet),
     "ttc_commands": ("ttc_commands.parquet", _write_parquet),
     "ttc_telemetry": ("ttc_telemetry.parquet", _write_parquet),
     "ttc_events": ("ttc_events.parquet", _write_parquet),

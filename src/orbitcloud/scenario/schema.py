@@ -16,6 +16,8 @@ from pydantic import BeforeValidator, Field, Strict, field_validator, model_vali
 from orbitcloud.scenario.base import Num, ScenarioModel, Seconds
 from orbitcloud.scenario.durations import parse_duration_s
 from orbitcloud.scenario.hardware import HardwareField
+from orbitcloud.scenario.link_budget_schema import GroundLinkBudget
+from orbitcloud.scenario.orbit_life_schema import OrbitLife
 from orbitcloud.scenario.service_schema import Service
 from orbitcloud.scenario.ttc_schema import TTC
 from orbitcloud.scenario.workloads import Policies, Workloads
@@ -323,6 +325,7 @@ class Ground(_Model):
     downlink_gbps: Num = Field(default=10.0, ge=0.0)
     uplink_gbps: Num = Field(default=1.0, ge=0.0)
     max_tracked: Count | None = Field(default=None, ge=1)
+    link_budget: GroundLinkBudget | None = None  #: rates from the geometry (docs/link_budget.md)
 
     @field_validator("stations")
     @classmethod
@@ -391,6 +394,7 @@ class Scenario(_Model):
     policies: Policies | None = None
     service: Service | None = None
     ttc: TTC | None = None
+    orbit_life: OrbitLife | None = None
 
     @field_validator("duration")
     @classmethod

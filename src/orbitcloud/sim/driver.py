@@ -234,6 +234,9 @@ def _gather(results: list[BlockResult]) -> FleetResult:
             e_final_j=np.concatenate([b.e_final_j for b in parts]),
             steps=parts[0].steps,
         )
+        if parts[0].orbit is not None:
+            bus.orbit = {k: np.concatenate([b.orbit[k] for b in parts]) for k in ("sk_w", "sk_lost", "sk_fire", "a_min_m", "a_samples_m")}
+            bus.orbit["sample_t_s"] = parts[0].orbit["sample_t_s"]
         if any(b.ageing is not None for b in parts):
             bus.ageing = {k: np.concatenate([b.ageing[k] if b.ageing is not None else np.full(b.e_min_j.size, np.nan)
                                              for b in parts]) for k in ("capacity_left", "cycles")}

@@ -39,6 +39,14 @@ def finish(sim):
     if sim.k < sim.spec.n_steps:
         meta["finished_early_at_step"] = sim.k
     summary = build_summary(fleet, spec, result, meta, sim.designs, sim._rad)
+    life = getattr(sim, "_life", None)
+    if life is not None:
+        from orbitcloud.sim import orbit_life
+
+        summary["orbit_life"] = orbit_life.figures(life, fleet, spec, result, sim.designs if sim.opts.bus else
+                                                   [None] * len(fleet.shells), summary["duration_s"])
+    else:
+        summary["orbit_life"] = None
     contacts = None
     if sim._net is not None:
         import time
@@ -59,6 +67,8 @@ def finish(sim):
         tables["contacts"] = lambda: W.contacts_table(start_ns, *contacts)
     if result.fault_events is not None:
         tables["faults"] = lambda: W.faults_table(start_ns, result.fault_events)
+    if life is not None:
+        tables["altitude"] = lambda: W.columns_table(orbit_life.altitude_table(start_ns, life, fleet, spec, result, summary["duration_s"]))
     if result.records is not None:
         tables["timeseries"] = lambda: W.timeseries_table(start_ns, spec.step_s, result.records)
     if sim._actions:

@@ -85,7 +85,19 @@ class Simulation:
         if opts.serving is not None and not (want_workloads and sc.workloads.inference is not None):
             raise OrbitcloudError(f"--serving {opts.serving}: the run has no LLM serving (workloads.inference) to run")
         self.designs = shell_designs(self.loaded) if opts.bus else [None] * len(sc.constellation)
+        self._life = None
+        if sc.orbit_life is not None:
+            from orbitcloud.sim import orbit_life
+
+            orbit_life.check(self.loaded)
+            self._life = orbit_life.plan(self.loaded, self.fleet, self.designs if opts.bus else shell_designs(self.loaded),
+                                         prep.start, prep.duration_s, self.spec.n_steps)
+            if self._life.sk is not None and not opts.bus:
+                self._life.sk = None
+                self.notes.append("station-keeping off: its thrusters draw on the bus, which --no-bus turns off")
         self._bus = bus_params(self.fleet, self.designs)
+        if self._bus is not None and self._life is not None and self._life.sk is not None:
+            self._bus.sk = self._life.sk
         self._rad = radiation_block(self.loaded, self.fleet, self.designs, self.spec.step_s) if opts.radiation else None
         self._ctl = None
         if want_workloads:
