@@ -147,6 +147,7 @@ def print_summary(summary: dict, out: Path | None, console=None) -> None:
     _print_shells(console, s)
     _print_bus(console, s)
     _print_radiation(console, s)
+    _print_orbit_life(console, s)
     _print_network(console, s)
     _print_workloads(console, s)
     _print_ttc(console, s)
@@ -215,6 +216,37 @@ def _print_radiation(console, s: dict) -> None:
                   if r.get("first_device_failure_s") is not None else "0")
         t.add_row("spares switched in", f"{r['spares_used']:,} of {r['spares_total']:,} carried")
         t.add_row("devices lost for good", f"{r['devices_lost']:,} (failed with no spare left)")
+        console.print(t)
+
+
+def _years(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 365.25:.1f} days" if value < 0.2 else f"{num(value, 3)} years"
+
+
+def _print_orbit_life(console, s: dict) -> None:
+    life = s.get("orbit_life")
+    if not life:
+        return
+    act = life.get("activity") or {}
+    for sh in life.get("shells") or []:
+        if not sh:
+            continue
+        t = _kv(f"orbit life of shell {sh['name']} (F10.7 {num(act.get('f107'))}, Ap {num(act.get('ap'))})")
+        t.add_row("drag decay", f"{num(sh['decay_rate_m_per_day'], 3)} m/day; mean altitude {num(sh['altitude_km_start'], 5)} -> "
+                  f"{num(sh['altitude_km_end'], 5)} km")
+        t.add_row("natural lifetime", f"{_years(sh.get('natural_lifetime_years'))} (to 120 km)")
+        if sh.get("thruster"):
+            t.add_row("station-keeping", f"{sh['thruster']}: duty {pct(sh['thruster_duty'])}, {num(sh['dv_m_s_per_year'], 3)} m/s per year, "
+                      f"{num(sh['propellant_kg_per_year'], 3)} kg propellant per satellite-year")
+            t.add_row("compute lost to it", energy_j(sh.get("compute_lost_j")))
+        if "meets_disposal_rule" in sh:
+            verdict = "meets" if sh["meets_disposal_rule"] else "does NOT meet"
+            t.add_row("disposal", f"{verdict} the {life.get('disposal_rule_years'):g}-year rule: re-entry "
+                      f"{_years(sh.get('time_to_reentry_years'))} after end of mission"
+                      + (f" (spiral to {num(sh['disposal_altitude_km'], 4)} km, {num(sh['disposal_dv_m_s'], 3)} m/s)"
+                         if sh.get("disposal_dv_m_s") else ""))
         console.print(t)
 
 
