@@ -11,18 +11,18 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / "orbitcloud"
 
 #: Upstream first; a package may import from its own rank and below (docs/architecture.md).
 RANK = {
-    "errors": 0, "constants": 0, "timescale": 0, "accel": 0, "__version__": 0,
+    "errors": 0, "constants": 0, "timescale": 0, "accel": 0, "atomic": 0, "__version__": 0,
     "catalog": 1,
     "scenario": 2,
     "fleet": 3,
     "ephemeris": 4,
-    "environment": 5,
+    "environment": 5, "safety": 5,
     "network": 6, "bus": 6, "compute": 6,
     "ops": 7,
     "results": 8,
     "sim": 9,
     "design": 10, "report": 10,
-    "netjob": 11, "job": 11, "display": 11, "service": 11, "client": 11, "sweep": 11,
+    "netjob": 11, "job": 11, "display": 11, "service": 11, "client": 11, "sweep": 11, "validate": 11,
     "cli": 12, "__init__": 12,
 }
 

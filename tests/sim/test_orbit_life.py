@@ -155,3 +155,48 @@ def test_disposal_plan_against_the_five_year_rule():
     assert sh["disposal_dv_m_s"] == pytest.approx(float(edelbaum_dv_m_s(a1, a2)), rel=1e-3)
     assert sh["meets_disposal_rule"] is True
     assert sh["time_to_reentry_years"] <= 5.0
+
+
+CROSSING = """
+name: crossing
+epoch: 2026-03-20T00:00:00Z
+duration: 3h
+step: 60s
+constellation:
+  - {kind: walker, name: a, hardware: three-body, altitude_km: 550, inclination_deg: 53, planes: 6, sats_per_plane: 10, phasing: 1}
+  - {kind: walker, name: b, hardware: three-body, altitude_km: 552, inclination_deg: 97, planes: 4, sats_per_plane: 10, phasing: 1}
+orbit_life:
+  activity: mean
+  conjunctions: {threshold_km: 20}
+"""
+
+
+def test_run_screens_its_window_like_the_command_and_the_report_shows_it(tmp_path):
+    import pyarrow.parquet as pq
+
+    from orbitcloud.cli import main
+    from orbitcloud.safety.cli import run_conjunctions
+
+    scen = tmp_path / "crossing.yaml"
+    scen.write_text(CROSSING)
+    out = tmp_path / "run"
+    s = oc.run(str(scen), out=out).summary
+    c = s["orbit_life"]["conjunctions"]
+    assert c["events"] > 0 and c["miss_km_min"] <= 20.0
+    ref = run_conjunctions(str(scen), duration="3h", threshold_km=20.0, out=tmp_path / "cmd")
+    assert c["events"] == ref["conjunctions"]
+    got = pq.read_table(out / "conjunctions.parquet").to_pydict()
+    want = pq.read_table(tmp_path / "cmd" / "conjunctions.parquet").to_pydict()
+    # the run screens the orbits it flew (with the B* of its drag); the command the element sets as
+    # built: the same pairs; the drag lag grows as t^2 (9 ms of TCA after 3 h at 550 km, mean activity)
+    for col in ("object_a", "object_b"):
+        assert got[col] == want[col], col
+    dt_s = np.array([(x - y).total_seconds() for x, y in zip(got["tca_utc"], want["tca_utc"])])
+    assert np.abs(dt_s).max() < 0.05
+    assert np.abs(np.array(got["miss_km"]) - np.array(want["miss_km"])).max() < 0.1
+    alt = pq.read_table(out / "altitude.parquet").to_pydict()
+    assert set(alt["shell"]) == {"a", "b"}
+    assert main(["report", str(out)]) == 0
+    html = (out / "report.html").read_text("utf-8")
+    for text in ("Orbit life", "Mean altitude per shell", "Conjunctions: miss distance", "Drag, station-keeping and disposal"):
+        assert text in html

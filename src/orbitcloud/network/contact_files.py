@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,18 +56,9 @@ SAT_NODE_BASE = 1001
 
 
 def _atomic_write(path: str | Path, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from orbitcloud.atomic import write_text_atomic
+
+    write_text_atomic(Path(path), text)
 
 
 def _check_lengths(contacts: Contacts, schedule: Schedule) -> None:
@@ -84,11 +73,13 @@ def _utc(start_utc, t_s: np.ndarray) -> np.ndarray:
 
 def contacts_table(
     contacts: Contacts, schedule: Schedule, *, start_utc: np.datetime64, sat_names: Sequence[str], net: GroundNetwork,
+    rates: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """One row per pass: ``satellite``, ``station`` (names), ``rise_utc``/``set_utc``
     (``datetime64[ns]``, UTC = ``start_utc`` + seconds), ``duration_s``, ``max_elevation_deg``,
     ``antenna`` (-1 unserved), ``served``, ``reason``, and the station's per-antenna
-    ``uplink_bps``/``downlink_bps`` (the rates the pass has, or would have, when served)."""
+    ``uplink_bps``/``downlink_bps`` (the rates the pass has, or would have, when served: ``rates``
+    per pass when given, e.g. from a link budget, else the station's)."""
     _check_lengths(contacts, schedule)
     st = np.asarray(contacts.station, dtype=np.int64)
     sat = np.asarray(contacts.sat, dtype=np.int64)
@@ -105,8 +96,8 @@ def contacts_table(
         "antenna": np.asarray(schedule.antenna, dtype=np.int64),
         "served": np.asarray(schedule.served, dtype=bool),
         "reason": np.asarray(schedule.reason, dtype=object),
-        "uplink_bps": net.uplink_bps[st],
-        "downlink_bps": net.downlink_bps[st],
+        "uplink_bps": net.uplink_bps[st] if rates is None else np.asarray(rates[0], dtype=np.float64),
+        "downlink_bps": net.downlink_bps[st] if rates is None else np.asarray(rates[1], dtype=np.float64),
     }
 
 
@@ -160,12 +151,14 @@ def write_ion_contact_plan(
     start_utc: np.datetime64 | None = None,
     owlt_s: np.ndarray | None = None,
     include_unserved: bool = False,
+    rates: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     """Write the served passes (all passes with ``include_unserved``) as an ION contact plan.
 
     ``owlt_s``: one-way light time per contact row [s] (default 1 s, ION's resolution);
     ``start_utc``: the plan start, written as the ``@`` reference time (without it the relative
-    times count from when ``ionadmin`` starts). Format, node numbers and rounding: module docstring.
+    times count from when ``ionadmin`` starts). ``rates``: ``(uplink_bps, downlink_bps)`` per
+    contact row (default: the station's). Format, node numbers and rounding: module docstring.
     """
     _check_lengths(contacts, schedule)
     n_st = len(net)
@@ -191,8 +184,12 @@ def write_ion_contact_plan(
         shift_s = float((t_ns - np.datetime64(t_ns, "s").astype("datetime64[ns]")) / np.timedelta64(1, "ns")) * 1e-9
     t0 = np.ceil(np.asarray(contacts.start_s, dtype=np.float64) + shift_s).astype(np.int64)
     t1 = np.floor(np.asarray(contacts.end_s, dtype=np.float64) + shift_s).astype(np.int64)
-    up = np.maximum(np.round(net.uplink_bps / 8.0), 1).astype(np.int64)
-    down = np.maximum(np.round(net.downlink_bps / 8.0), 1).astype(np.int64)
+    if rates is None:
+        up = np.maximum(np.round(net.uplink_bps[st] / 8.0), 1).astype(np.int64)
+        down = np.maximum(np.round(net.downlink_bps[st] / 8.0), 1).astype(np.int64)
+    else:
+        up = np.maximum(np.round(np.asarray(rates[0], dtype=np.float64) / 8.0), 1).astype(np.int64)
+        down = np.maximum(np.round(np.asarray(rates[1], dtype=np.float64) / 8.0), 1).astype(np.int64)
     lines = [
         "# ION contact plan (ionrc(5) commands for ionadmin) written by orbitcloud.network.contact_files",
         f"# plan start (UTC): {'not given' if start_utc is None else _ion_time(start_utc)}; times '+S' are whole seconds after it",
@@ -217,8 +214,8 @@ def write_ion_contact_plan(
         lines.append(f"# {part}: {rows.size}")
         for r, s, a, b, ow in zip(rows.tolist(), st[rows].tolist(), t0[rows].tolist(), t1[rows].tolist(), owlt[rows].tolist()):
             g, v = STATION_NODE_BASE + s, SAT_NODE_BASE + int(sat[r])
-            lines.append(f"a contact +{a} +{b} {g} {v} {int(up[s])}")
-            lines.append(f"a contact +{a} +{b} {v} {g} {int(down[s])}")
+            lines.append(f"a contact +{a} +{b} {g} {v} {int(up[r])}")
+            lines.append(f"a contact +{a} +{b} {v} {g} {int(down[r])}")
             lines.append(f"a range +{a} +{b} {g} {v} {ow}")
             lines.append(f"a range +{a} +{b} {v} {g} {ow}")
     if dropped:

@@ -115,13 +115,17 @@ class StationLimits:
     """Per-station limits: ``max_tracked`` (int64; ``np.iinfo(int64).max`` = unlimited) satellites
     at once, ``downlink_bps``/``uplink_bps`` rates, ``terminal`` ("rf" or "optical", a label; no
     weather model) and ``rate_sharing``: "per_link" (each link gets the station's rate) or
-    "per_station" (the station's rate is split equally among its links of the step)."""
+    "per_station" (the station's rate is split equally among its links of the step). ``budget``: a
+    :class:`~orbitcloud.network.link_budget.GroundLinkBudget` (or None): when given, each link's rate
+    in a direction it budgets comes from the link's elevation and range instead of the fixed rate
+    (``docs/link_budget.md``)."""
 
     max_tracked: np.ndarray
     downlink_bps: np.ndarray
     uplink_bps: np.ndarray
     terminal: tuple[str, ...]
     rate_sharing: str = "per_link"
+    budget: object = None
 
     def __post_init__(self) -> None:
         n = self.max_tracked.shape[0]
@@ -142,13 +146,13 @@ class StationLimits:
     @classmethod
     def uniform(
         cls, n_stations: int, max_tracked: int | None = None, downlink_bps: float = 10e9, uplink_bps: float = 1e9,
-        terminal: str = "rf", rate_sharing: str = "per_link",
+        terminal: str = "rf", rate_sharing: str = "per_link", budget=None,
     ) -> "StationLimits":
         """The same limits at every station (``max_tracked=None``: unlimited)."""
         mt = _NO_LIMIT if max_tracked is None else int(max_tracked)
         return cls(
             np.full(n_stations, mt, dtype=np.int64), np.full(n_stations, float(downlink_bps)),
-            np.full(n_stations, float(uplink_bps)), (terminal,) * n_stations, rate_sharing,
+            np.full(n_stations, float(uplink_bps)), (terminal,) * n_stations, rate_sharing, budget,
         )
 
 
@@ -166,7 +170,8 @@ class Links(NamedTuple):
 
 def assign_links(vis: SparseVisibility | Visibility, limits: StationLimits) -> Links:
     """Choose the links each station uses per step: at most ``max_tracked`` visible satellites,
-    highest elevation first (ties: lower satellite index), and give them their rates.
+    highest elevation first (ties: lower satellite index), and give them their rates (the station's
+    fixed rates, or the link budget's at each link's elevation and range when ``limits.budget``).
 
     Deterministic (a lexicographic sort); vectorised over all triples.
     """
@@ -185,6 +190,10 @@ def assign_links(vis: SparseVisibility | Visibility, limits: StationLimits) -> L
         st, sat, k, el, rng, grp = st[keep], sat[keep], k[keep], el[keep], rng[keep], grp[keep]
     down = limits.downlink_bps[st].astype(np.float64)
     up = limits.uplink_bps[st].astype(np.float64)
+    if limits.budget is not None and st.size:
+        b_down, b_up = limits.budget.rates_bps(el, rng)
+        down = down if b_down is None else np.asarray(b_down, dtype=np.float64)
+        up = up if b_up is None else np.asarray(b_up, dtype=np.float64)
     if limits.rate_sharing == "per_station" and st.size:
         _, inv, cnt = np.unique(grp, return_inverse=True, return_counts=True)
         down = down / cnt[inv]
@@ -207,6 +216,20 @@ class GroundSegment:
     max_range_m: float | None
 
 
+def ground_budget(ground, label: str = "ground"):
+    """The :class:`~orbitcloud.network.link_budget.GroundLinkBudget` of a ``ground:`` section, or None
+    when it has no ``link_budget``; :class:`OrbitcloudError` naming the key for a bad terminal."""
+    cfg = getattr(ground, "link_budget", None)
+    if cfg is None:
+        return None
+    from orbitcloud.network.link_budget import GroundLinkBudget
+
+    try:
+        return GroundLinkBudget.from_config(cfg, label=f"{label}.link_budget")
+    except ValueError as exc:
+        raise OrbitcloudError(str(exc)) from None
+
+
 def ground_from_config(ground, base_dir: str | Path = ".", label: str = "ground") -> GroundSegment:
     """Build the ground segment from a scenario ``Ground`` section (duck-typed: ``stations`` a
     built-in set ``builtin:NAME``, a CSV path relative to ``base_dir`` or a list of records,
@@ -217,6 +240,7 @@ def ground_from_config(ground, base_dir: str | Path = ".", label: str = "ground"
         len(stations), max_tracked=getattr(ground, "max_tracked", None),
         downlink_bps=float(getattr(ground, "downlink_gbps", 10.0)) * 1e9,
         uplink_bps=float(getattr(ground, "uplink_gbps", 1.0)) * 1e9,
+        budget=ground_budget(ground, label),
     )
     return GroundSegment(
         stations, limits, getattr(ground, "min_elevation_deg", None), None if max_range_km is None else float(max_range_km) * 1e3

@@ -200,8 +200,8 @@ class Snapshot:
 
         Raises:
             RoutingError (a ValueError): lengths differ, an index is out of range, a length is not
-            positive and finite, a capacity is negative or not finite, a link joins a satellite to
-            itself or a link is given twice (in either direction).
+                positive and finite, a capacity is negative or not finite, a link joins a satellite
+                to itself or a link is given twice (in either direction).
         """
         n_sat = _count("n_sat", n_sat, 1)
         n_st = _count("n_st", n_st, 0)

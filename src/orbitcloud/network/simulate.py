@@ -114,8 +114,16 @@ def setup(loaded, fleet: Fleet, stations: Stations) -> NetworkSetup:
         capacity = isl.capacity_gbps * 1e9 if isl.capacity_gbps is not None else DEFAULT_ISL_CAPACITY_BPS
     if isl.topology == "cluster_mesh" and isl.max_range_km is None:
         raise ScenarioError(f"{loaded.label}: network.isl.max_range_km: required for topology cluster_mesh")
+    budget = None
+    if ground.link_budget is not None:
+        from orbitcloud.network.ground import ground_budget
+
+        try:
+            budget = ground_budget(ground, label=f"{loaded.label}: ground")
+        except OrbitcloudError as exc:
+            raise ScenarioError(str(exc)) from None
     limits = StationLimits.uniform(
-        len(stations), ground.max_tracked, ground.downlink_gbps * 1e9, ground.uplink_gbps * 1e9,
+        len(stations), ground.max_tracked, ground.downlink_gbps * 1e9, ground.uplink_gbps * 1e9, budget=budget,
     )
     return NetworkSetup(
         stations=stations, limits=limits, topology=isl.topology, static_edges=static, k=isl.k,

@@ -22,6 +22,9 @@ from orbitcloud.network.simulate import CHUNK_STEPS, FleetPositions, NetworkStep
 
 #: Fleets above this many satellite-steps get their run network summary from every k-th step only.
 SUMMARY_SAT_STEPS = 20_000_000
+#: Elevation bins of the link rate against elevation (with ``ground.link_budget``): 5 deg wide, 0-90 deg.
+ELEVATION_BIN_DEG = 5.0
+ELEVATION_BINS = 18
 
 
 class NetworkSummary:
@@ -59,6 +62,11 @@ class NetworkSummary:
         self.stepper = NetworkStepper(ns, n_sat)
         self.contacts: list = []
         self.down_bits = np.zeros(len(stations))
+        # link rate against elevation (only with ground.link_budget): link-steps and rate sums per bin
+        self.budget = ns.limits.budget is not None
+        self.el_steps = np.zeros(ELEVATION_BINS)
+        self.el_down_sum = np.zeros(ELEVATION_BINS)
+        self.el_up_sum = np.zeros(ELEVATION_BINS)
         self.degree_sum, self.degree_min, self.degree_max = 0.0, np.inf, 0.0
         self.routed = 0
         self.rtts: list[np.ndarray] = []
@@ -101,6 +109,11 @@ class NetworkSummary:
         for j in range(x.shape[1]):
             gl = gsl_at(j)
             np.add.at(self.down_bits, gl.station, gl.downlink_bps * self.spec.step_s)
+            if self.budget and gl.station.size:
+                b = np.clip((np.degrees(gl.elevation_rad) / ELEVATION_BIN_DEG).astype(np.int64), 0, ELEVATION_BINS - 1)
+                self.el_steps += np.bincount(b, minlength=ELEVATION_BINS)
+                self.el_down_sum += np.bincount(b, weights=gl.downlink_bps, minlength=ELEVATION_BINS)
+                self.el_up_sum += np.bincount(b, weights=gl.uplink_bps, minlength=ELEVATION_BINS)
             k = k0 + j
             if k % self.stride:
                 continue
@@ -173,6 +186,16 @@ class NetworkSummary:
             self.f_unmet_sum += flow[1]
             self.util_max = max(self.util_max, flow[2])
 
+    def _rate_by_elevation(self) -> dict:
+        """The ground-link rates of the run with a link budget: means over the assigned link-steps,
+        and the same per 5-degree elevation bin."""
+        n = float(self.el_steps.sum())
+        return {
+            "ground_downlink_bps_mean": round(float(self.el_down_sum.sum() / n), 1) if n else None,
+            "ground_uplink_bps_mean": round(float(self.el_up_sum.sum() / n), 1) if n else None,
+            "link_rate_by_elevation": _rate_table(self.el_steps, self.el_down_sum, self.el_up_sum),
+        }
+
     def finish(self) -> tuple[dict, tuple]:
         """The summary figures of the steps added so far and ``(contacts table, stations)``; call once."""
         from orbitcloud.network.ground import Contacts
@@ -214,6 +237,8 @@ class NetworkSummary:
             ],
             "link_utilisation_max": round(self.util_max, 6) if self.flows else None,
         }
+        if self.budget:
+            out.update(self._rate_by_elevation())
         if self.rtts:
             arr = np.stack(self.rtts)
             for p in range(self.src.size):
@@ -227,6 +252,20 @@ class NetworkSummary:
                     "rtt_ms_max": round(float(r[ok].max() * 1e3), 4) if ok.any() else None,
                 })
         return out, (table, stations)
+
+
+def _rate_table(steps, down_sum, up_sum) -> dict:
+    """The ``link_rate_by_elevation`` figure: per elevation bin with link-steps, its centre and mean rates."""
+    ok = steps > 0
+    lo = np.arange(ELEVATION_BINS)[ok] * ELEVATION_BIN_DEG
+    n = steps[ok]
+    return {
+        "elevation_deg_min": lo.tolist(),
+        "elevation_deg_max": (lo + ELEVATION_BIN_DEG).tolist(),
+        "link_steps": n.astype(np.int64).tolist(),
+        "downlink_bps_mean": np.round(down_sum[ok] / n, 1).tolist(),
+        "uplink_bps_mean": np.round(up_sum[ok] / n, 1).tolist(),
+    }
 
 
 def _covered_s(table, n_stations: int) -> np.ndarray:

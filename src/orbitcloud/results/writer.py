@@ -16,13 +16,12 @@ tables in memory (:class:`orbitcloud.results.Result`).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from orbitcloud.atomic import atomic_write
 from orbitcloud.errors import OrbitcloudError
 
 if TYPE_CHECKING:  # the shapes sim produces; results does not import sim
@@ -30,25 +29,6 @@ if TYPE_CHECKING:  # the shapes sim produces; results does not import sim
     from orbitcloud.sim import FleetResult
 
 RESULTS_LAYOUT_VERSION = 1
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, fsync it, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -199,6 +179,14 @@ def columns_table(columns: dict[str, np.ndarray]):
     return pa.table({k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()})
 
 
+def columns_table_arrow(columns: dict):
+    """A table from columns that are lists, arrays or pyarrow arrays (``conjunctions.parquet``)."""
+    import pyarrow as pa
+
+    return pa.table({k: (v if isinstance(v, pa.Array) else pa.array(v.tolist() if isinstance(v, np.ndarray) and v.dtype == object else v))
+                     for k, v in columns.items()})
+
+
 def ttc_contacts_table(start_ns: int, cols: dict[str, np.ndarray]):
     """The TT&C contact plan as ``contacts.csv``: every satellite–station visibility window with its
     antenna booking: station, satellite (index), satellite_name, start/end (UTC, ms; null where the
@@ -306,6 +294,7 @@ FILES = {
     "requests": ("requests.parquet", _write_parquet),
     "workload_timeline": ("workload_timeline.parquet", _write_parquet),
     "altitude": ("altitude.parquet", _write_parquet),
+    "conjunctions": ("conjunctions.parquet", _write_parquet),
     "ttc_commands": ("ttc_commands.parquet", _write_parquet),
     "ttc_telemetry": ("ttc_telemetry.parquet", _write_parquet),
     "ttc_events": ("ttc_events.parquet", _write_parquet),

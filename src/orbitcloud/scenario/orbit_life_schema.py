@@ -11,6 +11,10 @@ orbit_life:
     sunlit_only: true
   disposal:
     rule_years: 5           # FCC 22-74 (2022): 5 years after end of mission in LEO
+  conjunctions:             # screen the run's window (omit: no screening)
+    threshold_km: 5
+    catalog: null           # a TLE file (relative to the scenario); null: the fleet against itself
+    hbr_m: 20               # combined hard-body radius for Pc
 ```
 """
 
@@ -50,6 +54,14 @@ class DisposalSpec(ScenarioModel):
     rule_years: Num = Field(default=5.0, gt=0.0, le=100.0)
 
 
+class ConjunctionsSpec(ScenarioModel):
+    """Conjunction screening over the run's window (``docs/conjunctions.md``)."""
+
+    threshold_km: Num = Field(default=5.0, gt=0.0, le=1000.0)
+    catalog: str | None = None
+    hbr_m: Num = Field(default=20.0, gt=0.0, le=1000.0)
+
+
 class OrbitLife(ScenarioModel):
     """Drag, decay, station-keeping and disposal of the fleet."""
 
@@ -57,6 +69,7 @@ class OrbitLife(ScenarioModel):
     drag_coefficient: Num = Field(default=2.2, gt=0.0, le=10.0)
     station_keeping: StationKeepingSpec | None = None
     disposal: DisposalSpec = DisposalSpec()
+    conjunctions: ConjunctionsSpec | None = None
 
     @field_validator("activity")
     @classmethod

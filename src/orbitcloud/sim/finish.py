@@ -40,11 +40,15 @@ def finish(sim):
         meta["finished_early_at_step"] = sim.k
     summary = build_summary(fleet, spec, result, meta, sim.designs, sim._rad)
     life = getattr(sim, "_life", None)
+    conj_cols = None
     if life is not None:
         from orbitcloud.sim import orbit_life
 
         summary["orbit_life"] = orbit_life.figures(life, fleet, spec, result, sim.designs if sim.opts.bus else
                                                    [None] * len(fleet.shells), summary["duration_s"])
+        conj, conj_cols = orbit_life.conjunctions(sim.loaded, fleet, prep.start, summary["duration_s"])
+        if conj is not None:
+            summary["orbit_life"]["conjunctions"] = conj
     else:
         summary["orbit_life"] = None
     contacts = None
@@ -67,6 +71,8 @@ def finish(sim):
         tables["contacts"] = lambda: W.contacts_table(start_ns, *contacts)
     if result.fault_events is not None:
         tables["faults"] = lambda: W.faults_table(start_ns, result.fault_events)
+    if life is not None and conj_cols is not None:
+        tables["conjunctions"] = lambda: W.columns_table_arrow(conj_cols)
     if life is not None:
         tables["altitude"] = lambda: W.columns_table(orbit_life.altitude_table(start_ns, life, fleet, spec, result, summary["duration_s"]))
     if result.records is not None:

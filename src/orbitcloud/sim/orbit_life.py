@@ -265,3 +265,39 @@ def check(loaded) -> None:
     if not any(s.hardware is not None and s.kind != "tle" for s in loaded.scenario.constellation):
         raise ScenarioError(f"{loaded.label}: orbit_life.station_keeping: no designed shell has hardware: "
                             "station-keeping needs a design's mass and bus")
+
+
+def conjunctions(loaded, fleet, start, duration_s: float):
+    """Screen the fleet over the run's window when ``orbit_life.conjunctions`` asks for it:
+    ``(summary section, parquet columns)`` or ``(None, None)``. The screening propagates with SGP4
+    (``safety.conjunctions``) whatever the run's propagator; a broken catalogue entry is skipped and
+    counted."""
+    cfg = loaded.scenario.orbit_life
+    if cfg is None or cfg.conjunctions is None:
+        return None, None
+    from orbitcloud.safety.screening import screen_fleet
+
+    spec = cfg.conjunctions
+    sets, skipped, label = None, 0, None
+    if spec.catalog is not None:
+        from orbitcloud.safety.catalog_tle import read_catalog
+
+        path = loaded.resolve(spec.catalog)
+        cat = read_catalog(path)
+        sets, skipped, label = cat.sets, cat.n_skipped, str(path)
+    sc = screen_fleet(fleet, sets, start, max(duration_s, 1.0), spec.threshold_km, spec.hbr_m)
+    cols = sc.columns(start)
+    order = np.lexsort((sc.miss_km, -sc.pc))[:10]
+    worst = [{"object_a": cols["object_a"][i], "object_b": cols["object_b"][i],
+              "tca_s": _r(sc.tca_s[i], 3), "miss_km": _r(sc.miss_km[i], 6), "pc": float(sc.pc[i])} for i in order]
+    section = {
+        "threshold_km": spec.threshold_km,
+        "catalog": label,
+        "catalog_skipped": skipped,
+        "hbr_m": spec.hbr_m,
+        "events": len(sc),
+        "miss_km_min": _r(sc.miss_km.min(), 6) if len(sc) else None,
+        "pc_max": float(sc.pc.max()) if len(sc) else 0.0,
+        "worst": worst,
+    }
+    return section, cols

@@ -219,9 +219,10 @@ def merge_windows(sat, start, end, up, down) -> tuple[np.ndarray, ...]:
     return (sat[first], start[first], run_end[last], np.maximum.reduceat(up, first), np.maximum.reduceat(down, first))
 
 
-def build_access(loaded, fleet, spec, net, contacts, schedule, cfg, *, progress=None) -> tuple[Access, list[str]]:
+def build_access(loaded, fleet, spec, net, contacts, schedule, cfg, *, progress=None, rates=None) -> tuple[Access, list[str]]:
     """The :class:`Access` of a run (direct windows from the served passes; relay samples when
-    ``cfg.relays`` and the scenario has ISLs). Returns it and notes on what was left out."""
+    ``cfg.relays`` and the scenario has ISLs). ``rates``: ``(uplink_bps, downlink_bps)`` per pass
+    (default: the stations' fixed rates). Returns it and notes on what was left out."""
     from orbitcloud.fleet.build import mean_altitude_km
     from orbitcloud.network.visibility import max_slant_range_m
 
@@ -230,9 +231,9 @@ def build_access(loaded, fleet, spec, net, contacts, schedule, cfg, *, progress=
     t_end_s = spec.n_steps * spec.step_s
     served = schedule.served
     st = contacts.station[served]
+    up_c, down_c = (net.uplink_bps[st], net.downlink_bps[st]) if rates is None else (rates[0][served], rates[1][served])
     sat, start, end, up, down = merge_windows(
-        contacts.sat[served].astype(np.int64), contacts.start_s[served], contacts.end_s[served],
-        net.uplink_bps[st], net.downlink_bps[st])
+        contacts.sat[served].astype(np.int64), contacts.start_s[served], contacts.end_s[served], up_c, down_c)
     alt_m = np.maximum(mean_altitude_km(fleet) * 1000.0, 1.0)
     light = max_slant_range_m(alt_m, float(np.min(net.min_elevation_deg)) if len(net) else 0.0) / C_M_S
     every = max(spec.step_s, round(cfg.relay_every / spec.step_s) * spec.step_s)

@@ -79,7 +79,9 @@ class TtcLayer:
         self.contacts = contact_plan(fleet, spec, self.net.stations, self.net.min_elevation_deg, workers=workers)
         self.schedule = schedule_antennas(self.contacts, self.net, priority=prio, min_duration_s=cfg.min_pass_s,
                                           handover_s=cfg.handover_s)
-        self.access, self.notes = build_access(loaded, fleet, spec, self.net, self.contacts, self.schedule, cfg)
+        self.contact_rates = _contact_rates(loaded, fleet, self.net, self.contacts)
+        self.access, self.notes = build_access(loaded, fleet, spec, self.net, self.contacts, self.schedule, cfg,
+                                               rates=self.contact_rates)
         self.relays = self.access.relays
         self.PK = PK
         self.params = PK.HK_PARAMETERS
@@ -418,7 +420,7 @@ class TtcLayer:
             "rise_s": c.start_s, "set_s": c.end_s, "start_clipped": c.start_clipped, "end_clipped": c.end_clipped,
             "duration_s": np.round(c.end_s - c.start_s, 3), "max_elevation_deg": np.round(c.max_elevation_deg, 3),
             "antenna": sch.antenna.astype(np.int64), "served": sch.served, "reason": np.asarray(sch.reason, dtype=object),
-            "uplink_bps": net.uplink_bps[c.station], "downlink_bps": net.downlink_bps[c.station],
+            "uplink_bps": self.contact_rates[0], "downlink_bps": self.contact_rates[1],
         }
         import json
 
@@ -468,4 +470,23 @@ class TtcLayer:
         from orbitcloud.network.contact_files import write_ion_contact_plan
 
         owlt = np.maximum(1, np.ceil(self.access.ground_light_s[self.contacts.sat])).astype(np.int64) if len(self.contacts) else None
-        write_ion_contact_plan(path, self.contacts, self.schedule, net=self.net, n_sat=self.n, sat_names=self.names, owlt_s=owlt)
+        write_ion_contact_plan(path, self.contacts, self.schedule, net=self.net, n_sat=self.n, sat_names=self.names, owlt_s=owlt,
+                               rates=self.contact_rates)
+
+
+def _contact_rates(loaded, fleet, net, contacts) -> tuple[np.ndarray, np.ndarray]:
+    """``(uplink_bps, downlink_bps)`` per pass: the stations' fixed rates, or with ``ground.link_budget``
+    the pass-mean rates of its budgeted directions (``docs/link_budget.md``)."""
+    ground = loaded.scenario.ground
+    st = np.asarray(contacts.station, dtype=np.int64)
+    if ground is None or ground.link_budget is None:
+        return np.asarray(net.uplink_bps, np.float64)[st], np.asarray(net.downlink_bps, np.float64)[st]
+    from orbitcloud.fleet.build import mean_altitude_km
+    from orbitcloud.network.ground import ground_budget
+    from orbitcloud.network.link_budget import pass_rates_bps
+
+    try:
+        budget = ground_budget(ground, label=f"{loaded.label}: ground")
+    except OrbitcloudError as exc:
+        raise ScenarioError(str(exc)) from None
+    return pass_rates_bps(budget, contacts, net, mean_altitude_km(fleet) * 1000.0)

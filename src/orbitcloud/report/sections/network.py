@@ -166,6 +166,31 @@ def downlink_figure(net: dict):
     return fig
 
 
+def link_rate_figure(net: dict):
+    """Mean downlink and uplink rate per elevation bin (``network.link_rate_by_elevation``, runs with
+    ``ground.link_budget``; docs/link_budget.md)."""
+    import plotly.graph_objects as go
+
+    tab = net["link_rate_by_elevation"]
+    lo = np.asarray(tab["elevation_deg_min"], dtype=np.float64)
+    hi = np.asarray(tab["elevation_deg_max"], dtype=np.float64)
+    mid = 0.5 * (lo + hi)
+    fig = go.Figure()
+    for key, name, colour in (("downlink_bps_mean", "downlink", "#2ca02c"), ("uplink_bps_mean", "uplink", "#1f77b4")):
+        vals = np.asarray(tab[key], dtype=np.float64)
+        fig.add_trace(go.Scatter(
+            x=mid, y=vals, mode="lines+markers", name=name, line=dict(color=colour),
+            customdata=np.stack([lo, hi, np.asarray(tab["link_steps"], dtype=np.float64)], axis=1),
+            hovertemplate="elevation %{customdata[0]:g}–%{customdata[1]:g}°<br>%{y:.4g}<br>"
+                          "%{customdata[2]:.0f} link-steps<extra></extra>",
+        ))
+    fig.update_layout(plot_layout(
+        "Link rate against elevation (link budget; mean over the assigned ground link-steps per 5° bin)",
+        xaxis=dict(title="elevation [deg]", range=[0, 90]), yaxis=dict(title="rate [bit/s]", type="log"), hovermode="closest",
+    ))
+    return fig
+
+
 def section(rd: ReportData) -> tuple[Section | None, str | None]:
     """The section when the run has a network, contacts or a network summary; no note."""
     run = rd.run
@@ -179,6 +204,8 @@ def section(rd: ReportData) -> tuple[Section | None, str | None]:
                 sec.fig(f)
         if net and net.get("downlink_bytes_per_station_day"):
             sec.fig(downlink_figure(net))
+        if net and net.get("link_rate_by_elevation", {}).get("link_steps"):
+            sec.fig(link_rate_figure(net))
         if net and net.get("pairs"):
             rows = [
                 [

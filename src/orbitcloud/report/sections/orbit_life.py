@@ -67,4 +67,30 @@ def section(rd: ReportData) -> tuple[Section | None, str | None]:
                 cells.append(fmt(v) if digits is None or not isinstance(v, (int, float)) or isinstance(v, bool) else fmt(v, digits))
             rows.append([label] + cells)
         sec.html("<h3>Drag, station-keeping and disposal</h3>" + html_table(head, rows))
+    conj = life.get("conjunctions")
+    cpath = run.file("conjunctions.parquet")
+    if conj is not None:
+        sec.html(f"<h3>Conjunctions</h3><p>{conj['events']:,} close approaches within {fmt(conj['threshold_km'])} km "
+                 f"({'against ' + str(conj['catalog']) if conj.get('catalog') else 'the fleet against itself'}); smallest miss "
+                 f"{fmt(conj.get('miss_km_min'))} km, highest Pc {fmt(conj.get('pc_max'))} (Foster, hard-body radius "
+                 f"{fmt(conj.get('hbr_m'))} m). Every event in <code>conjunctions.parquet</code>.</p>")
+        if cpath is not None:
+            import pyarrow.parquet as pq
+
+            ct = pq.read_table(cpath, columns=["object_a", "object_b", "tca_utc", "miss_km", "pc"])
+            if ct.num_rows:
+                pc = np.asarray(ct.column("pc").to_numpy(), float)
+                fig = go.Figure(go.Scatter(
+                    x=ct.column("tca_utc").to_pandas(), y=ct.column("miss_km").to_numpy(), mode="markers",
+                    marker=dict(size=6, color=np.log10(np.maximum(pc, 1e-30)), colorscale="Viridis", showscale=True,
+                                colorbar=dict(title="log10 Pc")),
+                    text=[f"{x} – {y}" for x, y in zip(ct.column("object_a").to_pylist(), ct.column("object_b").to_pylist())],
+                    hovertemplate="%{text}<br>TCA %{x}<br>miss %{y:.3f} km<extra></extra>"))
+                fig.update_layout(plot_layout("Conjunctions: miss distance at the time of closest approach",
+                                              hovermode="closest", yaxis=dict(title="miss distance [km]", rangemode="tozero")))
+                sec.fig(fig)
+        worst = conj.get("worst") or []
+        if worst:
+            sec.html(html_table(["object a", "object b", "TCA after start [s]", "miss [km]", "Pc"],
+                                [[w["object_a"], w["object_b"], fmt(w["tca_s"]), fmt(w["miss_km"], 5), fmt(w["pc"], 3)] for w in worst]))
     return sec, None
