@@ -200,3 +200,15 @@ def test_run_screens_its_window_like_the_command_and_the_report_shows_it(tmp_pat
     html = (out / "report.html").read_text("utf-8")
     for text in ("Orbit life", "Mean altitude per shell", "Conjunctions: miss distance", "Drag, station-keeping and disposal"):
         assert text in html
+
+
+def test_station_keeping_is_the_same_with_any_worker_count():
+    doc = {"name": "sk-workers", "epoch": "2026-03-20T00:00:00Z", "duration": "2h", "step": "60s",
+           "constellation": [{"kind": "walker", "name": "s", "hardware": "three-body", "altitude_km": 450, "inclination_deg": 53,
+                              "planes": 30, "sats_per_plane": 200, "phasing": 1}],  # 6,000 satellites: two blocks
+           "orbit_life": {"activity": "max", "station_keeping": {"thruster": "bht-200", "band_km": 0.02, "sunlit_only": False}}}
+    one = oc.run(doc, workers=1, propagator="fast", eclipses=False).summary
+    two = oc.run(doc, workers=2, propagator="fast", eclipses=False).summary
+    assert one["orbit_life"]["shells"][0]["thruster_duty"] > 0
+    assert one["orbit_life"] == two["orbit_life"]
+    assert one["bus"] == two["bus"]
