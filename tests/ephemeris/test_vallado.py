@@ -44,26 +44,16 @@ EXPECTED_BAD_CHECKSUM = {33333, 33334, 33335}
 
 
 def _read_verification_tles() -> list[tuple[str, str]]:
-    with open(os.path.join(SGP4_DIR, "SGP4-VER.TLE"), encoding="ascii") as fh:
-        lines = fh.read().splitlines()
-    pairs = []
-    for i, line in enumerate(lines):
-        if line.startswith("1"):
-            pairs.append((line, lines[i + 1]))
-    return pairs
+    from orbitcloud.validate.cases_ephemeris import vallado_sets
+
+    return vallado_sets()[0]
 
 
 def _read_tcppver() -> list[tuple[int, np.ndarray]]:
     """Blocks of tcppver.out in file order: (satnum, rows (k, 7) = tsince, r[3], v[3])."""
-    with open(os.path.join(SGP4_DIR, "tcppver.out"), encoding="ascii") as fh:
-        text = fh.read().replace("\r", "")
-    blocks: list[tuple[int, list[list[float]]]] = []
-    for line in text.splitlines():
-        if "xx" in line:
-            blocks.append((int(line.split()[0]), []))
-        elif line.strip():
-            blocks[-1][1].append([float(f) for f in line.split()[:7]])
-    return [(satnum, np.array(rows)) for satnum, rows in blocks]
+    from orbitcloud.validate.cases_ephemeris import vallado_sets
+
+    return vallado_sets()[1]
 
 
 def _tsince_grid(line2: str) -> list[float]:

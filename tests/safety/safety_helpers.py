@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 
-from orbitcloud.constants import WGS72_MU_KM3_S2, WGS72_RADIUS_KM
 from orbitcloud.safety.conjunctions import objects_from_satrecs
 from orbitcloud.timescale import jd_split, jd_split_offset
 
@@ -18,15 +17,9 @@ _EPOCH_1949_JD = 2433281.5
 def circular(satnum: int, alt_km: float, incl_deg: float, raan_deg: float, u_deg: float, ecc: float = 1e-4,
              argp_deg: float = 0.0):
     """An sgp4 satellite at EPOCH with the given Kepler elements (mean anomaly = u - argp)."""
-    from sgp4.api import WGS72, Satrec
+    from orbitcloud.validate.cases_orbit_safety import circular_satrec
 
-    a = WGS72_RADIUS_KM + alt_km
-    n_rad_min = math.sqrt(WGS72_MU_KM3_S2 / a**3) * 60.0
-    sat = Satrec()
-    sat.sgp4init(WGS72, "i", satnum, (JD0 - _EPOCH_1949_JD) + FR0, 0.0, 0.0, 0.0, ecc, math.radians(argp_deg),
-                 math.radians(incl_deg), math.radians((u_deg - argp_deg) % 360.0), n_rad_min, math.radians(raan_deg))
-    sat.jdsatepoch, sat.jdsatepochF = JD0, FR0
-    return sat
+    return circular_satrec(satnum, alt_km, incl_deg, raan_deg, u_deg, JD0, FR0, ecc=ecc, argp_deg=argp_deg)
 
 
 def objects(sats, prefix="S"):

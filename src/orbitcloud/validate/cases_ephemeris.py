@@ -53,7 +53,9 @@ def _slice(lines: list[tuple[str, str]]):
     )
 
 
-def _vallado_sets():
+def vallado_sets():
+    """Vallado's verification element sets shipped with python-sgp4 (``SGP4-VER.TLE``, pairs of lines)
+    and the blocks of its ``tcppver.out`` in file order: (satnum, rows (k, 7) = tsince, r[3], v[3])."""
     import sgp4
 
     d = os.path.dirname(sgp4.__file__)
@@ -93,7 +95,7 @@ def sgp4_vallado(full: bool) -> dict:
     from orbitcloud.errors import ScenarioError
     from orbitcloud.fleet.tle import parse_tle_text
 
-    pairs, blocks = _vallado_sets()
+    pairs, blocks = vallado_sets()
     skipped, codes, problems = set(), [], []
     worst_r = worst_v = 0.0
     xs, ys = [], []

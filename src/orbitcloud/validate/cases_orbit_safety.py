@@ -19,8 +19,9 @@ from orbitcloud.validate.common import measured, series, version
 _EPOCH_1949_JD = 2433281.5
 
 
-def _circular(satnum: int, alt_km: float, incl_deg: float, raan_deg: float, u_deg: float, jd0: float, fr0: float,
+def circular_satrec(satnum: int, alt_km: float, incl_deg: float, raan_deg: float, u_deg: float, jd0: float, fr0: float,
               ecc: float = 1e-4, argp_deg: float = 0.0):
+    """An SGP4 satellite (``sgp4init``) at ``(jd0, fr0)`` with Kepler elements; mean anomaly = u - argp."""
     from sgp4.api import WGS72, Satrec
 
     from orbitcloud.constants import WGS72_MU_KM3_S2, WGS72_RADIUS_KM
@@ -45,7 +46,7 @@ def conjunction_refinement(full: bool) -> dict:
     n = 40 if full else 25
 
     def leo(k, start):
-        return [_circular(start + i, rng.uniform(500, 560), rng.uniform(20, 100), rng.uniform(0, 360), rng.uniform(0, 360),
+        return [circular_satrec(start + i, rng.uniform(500, 560), rng.uniform(20, 100), rng.uniform(0, 360), rng.uniform(0, 360),
                           jd0, fr0, ecc=rng.uniform(1e-4, 3e-3), argp_deg=rng.uniform(0, 360)) for i in range(k)]
 
     sa, sb = leo(n, 100), leo(n, 500)
