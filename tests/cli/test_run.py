@@ -183,8 +183,7 @@ def test_out_rerun_replaces_files(results, capsys):
 def test_out_no_eclipses(tmp_path, capsys):
     out_dir = tmp_path / "r"
     _run(capsys, "run", "starcloud-1", "--duration", "2h", "--out", str(out_dir), "--no-eclipses")
-    # starcloud-1 serves no requests; it has orbit_life (altitude.parquet)
-    assert set(os.listdir(out_dir)) == (RESULT_FILES - {"eclipses.csv", "requests.parquet"}) | {"altitude.parquet"}
+    assert set(os.listdir(out_dir)) == RESULT_FILES - {"eclipses.csv", "requests.parquet"}  # starcloud-1 serves no requests
 
 
 def test_fast_propagator_agrees_with_sgp4(capsys):

@@ -212,3 +212,32 @@ def test_station_keeping_is_the_same_with_any_worker_count():
     assert one["orbit_life"]["shells"][0]["thruster_duty"] > 0
     assert one["orbit_life"] == two["orbit_life"]
     assert one["bus"] == two["bus"]
+
+
+def test_a_later_start_reports_where_the_shell_flies_then():
+    # the elements are at the scenario epoch; a run two days later starts lower by two days of decay
+    doc = _doc(days=0.5)
+    at_epoch = oc.run(doc).summary["orbit_life"]["shells"][0]
+    later = oc.run(doc, start="2026-03-22T00:00:00Z").summary["orbit_life"]["shells"][0]
+    fall_km = at_epoch["decay_rate_m_per_day"] * 2.0 / 1e3
+    assert at_epoch["altitude_km_start"] - later["altitude_km_start"] == pytest.approx(fall_km, rel=0.15)
+
+
+def test_no_bus_turns_station_keeping_off_and_the_satellites_decay():
+    doc = _doc(days=1.0, station_keeping={"thruster": "bht-200"})
+    s = oc.run(doc, bus=False).summary
+    assert any("station-keeping off" in n for n in s["notes"])
+    sh = s["orbit_life"]["shells"][0]
+    assert "thruster" not in sh
+    assert sh["altitude_km_start"] - sh["altitude_km_end"] > 0.3  # ~0.6 km/day at solar maximum
+
+
+def test_conjunctions_in_a_run_longer_than_the_screening_window_are_refused_first():
+    doc = _doc(days=31.0)
+    doc["orbit_life"]["conjunctions"] = {"threshold_km": 5}
+    with pytest.raises(OrbitcloudError, match=r"orbit_life.conjunctions: the run is 31 days; a run screens at most 30 days"):
+        oc.Simulation(doc)
+    doc["duration"] = "1d"
+    doc["orbit_life"]["conjunctions"]["catalog"] = "/nonexistent/cat.tle"
+    with pytest.raises(OrbitcloudError, match=r"orbit_life.conjunctions.catalog: "):
+        oc.Simulation(doc)

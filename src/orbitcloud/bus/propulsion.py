@@ -38,9 +38,10 @@ import math
 import numpy as np
 
 from orbitcloud.bus.design import Design
+from orbitcloud.constants import WGS72_MU_KM3_S2
 
-G0_M_S2 = 9.80665
-MU_M3_S2 = 398600.8e9  # WGS-72, as the propagators
+G0_M_S2 = 9.80665  # standard gravity (CGPM 1901)
+MU_M3_S2 = WGS72_MU_KM3_S2 * 1e9  # WGS-72, as the propagators
 #: default drag coefficient (free-molecular flat plates and boxes; Montenbruck & Gill 2000, 3.5.2)
 CD_DEFAULT = 2.2
 ARRAY_FACTOR = {"sun_tracking": 2.0 / math.pi, "single_axis": 2.0 / math.pi, "nadir_body_fixed": 0.5, "fixed": 0.5}

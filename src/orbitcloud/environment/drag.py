@@ -11,8 +11,8 @@ Density
 Orbit-mean density
     The density a satellite meets, averaged over its orbit: NRLMSIS evaluated at the latitudes,
     longitudes and times of sampled positions of the shell's satellites over one day (so the
-    diurnal bulge and the latitude distribution of the orbit enter), for each altitude of a grid;
-    ``log rho`` is interpolated between grid altitudes.
+    diurnal bulge and the latitude distribution of the orbit enter), at each point's WGS-84 geodetic
+    height, for each orbit radius of a grid; ``log rho`` is interpolated between grid radii.
 
 Decay of a near-circular orbit (King-Hele, *Satellite Orbits in an Atmosphere*, Blackie 1987, ch. 3;
 Vallado, *Fundamentals of Astrodynamics and Applications*, 4th ed. 2013, sec. 9.6):
@@ -36,12 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
-from orbitcloud.constants import WGS72_MU_KM3_S2
+from orbitcloud.constants import EARTH_ROTATION_RAD_S, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
 from orbitcloud.errors import ScenarioError
 
 MU_M3_S2 = WGS72_MU_KM3_S2 * 1e9
-EARTH_RATE_RAD_S = 7.292115e-5  # IERS conventional mean angular velocity
-R_EARTH_M = 6378.135e3
+EARTH_RATE_RAD_S = EARTH_ROTATION_RAD_S
+R_EARTH_M = WGS72_RADIUS_KM * 1e3
 #: re-entry altitude for lifetimes: below ~120 km an orbit decays within hours (King-Hele 1987)
 REENTRY_ALT_M = 120e3
 #: altitude grid of the orbit-mean density [km]
@@ -78,6 +78,8 @@ def read_activity_csv(path: str | Path) -> dict[str, np.ndarray]:
         text = p.read_text("utf-8")
     except OSError as exc:
         raise ScenarioError(f"{p}: cannot read the activity file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{p}: byte {exc.start} is not UTF-8 text; expected a CSV date,f107,f107a,ap") from None
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         raise ScenarioError(f"{p}: empty activity file; expected a header date,f107,f107a,ap")
@@ -139,15 +141,31 @@ def density_kg_m3(dates: np.ndarray, lon_deg: np.ndarray, lat_deg: np.ndarray, a
     return out[:, pymsis.Variable.MASS_DENSITY].reshape(shape)
 
 
+def geodetic_points(lon_deg: np.ndarray, lat_deg: np.ndarray, radius_m: np.ndarray):
+    """WGS-84 geodetic latitude [deg] and height [km] of points given by geocentric latitude,
+    longitude and radius (arrays of one shape): what NRLMSIS takes (``ephemeris.frames.ecef_to_geodetic``).
+    A spherical altitude ``r - R`` overstates the height at high latitudes by up to 21 km."""
+    from orbitcloud.ephemeris.frames import ecef_to_geodetic
+
+    la, lo = np.radians(lat_deg), np.radians(lon_deg)
+    r = np.asarray(radius_m, float)
+    xyz = np.stack([r * np.cos(la) * np.cos(lo), r * np.cos(la) * np.sin(lo), r * np.sin(la)], axis=-1)
+    glat, _, h = ecef_to_geodetic(xyz)
+    return np.degrees(glat), h / 1e3
+
+
 def orbit_mean_density_table(dates: np.ndarray, lon_deg: np.ndarray, lat_deg: np.ndarray, act: Activity,
                              alt_km: np.ndarray = GRID_ALT_KM) -> np.ndarray:
-    """Mean NRLMSIS density [kg/m^3] over sampled points (time, longitude, latitude of positions of an
-    orbit), at each altitude of ``alt_km``: shape ``alt_km.shape``."""
+    """Mean NRLMSIS density [kg/m^3] over sampled points (time, longitude, geocentric latitude of
+    positions of an orbit), for each orbit radius ``R + alt_km`` of the grid (``R`` = 6,378.135 km):
+    shape ``alt_km.shape``. Each point is evaluated at its WGS-84 geodetic latitude and height."""
     dates = np.asarray(dates, dtype="datetime64[ns]").ravel()
     m = dates.size
     h = np.asarray(alt_km, float)
-    rho = density_kg_m3(np.tile(dates, h.size), np.tile(np.asarray(lon_deg).ravel(), h.size),
-                        np.tile(np.asarray(lat_deg).ravel(), h.size), np.repeat(h, m), act)
+    lon = np.tile(np.asarray(lon_deg, float).ravel(), h.size)
+    lat = np.tile(np.asarray(lat_deg, float).ravel(), h.size)
+    glat, gh_km = geodetic_points(lon, lat, R_EARTH_M + np.repeat(h, m) * 1e3)
+    rho = density_kg_m3(np.tile(dates, h.size), lon, glat, gh_km, act)
     return rho.reshape(h.size, m).mean(axis=1)
 
 
@@ -193,14 +211,25 @@ def lifetime_s(alt_m: np.ndarray, inc_rad: np.ndarray, b_m2_kg: np.ndarray, tabl
         return np.zeros(alt.shape)
     h = np.arange(floor_alt_m, top + step_m, step_m)
     out = np.zeros(alt.shape)
+    rho = interp_density(table_kg_m3, h, grid_alt_km)
     for k in np.unique(np.round(np.degrees(inc), 6)):  # a handful of inclinations, not satellites
         sel = np.round(np.degrees(inc), 6) == k
-        rho = interp_density(table_kg_m3, h, grid_alt_km)
         # per unit B: 1 / |da/dt| at B = 1
         inv = 1.0 / (rho * np.sqrt(MU_M3_S2 * (R_EARTH_M + h)) * rotation_factor(R_EARTH_M + h, math.radians(k)))
         cum = np.concatenate([[0.0], np.cumsum(0.5 * (inv[1:] + inv[:-1]) * np.diff(h))])
         out[sel] = np.interp(np.maximum(alt[sel], floor_alt_m), h, cum) / b[sel]
     return out
+
+
+def lifetime_function(inc_rad: float, table_kg_m3: np.ndarray, grid_alt_km: np.ndarray = GRID_ALT_KM,
+                      floor_alt_m: float = REENTRY_ALT_M, top_alt_m: float = 2000e3, step_m: float = 500.0):
+    """``f(alt_m)`` = lifetime [s] at B = 1 m^2/kg (divide by B): the cumulative table of
+    :func:`lifetime_s` built once, then interpolated (disposal searches call it many times)."""
+    h = np.arange(floor_alt_m, top_alt_m + step_m, step_m)
+    rho = interp_density(table_kg_m3, h, grid_alt_km)
+    inv = 1.0 / (rho * np.sqrt(MU_M3_S2 * (R_EARTH_M + h)) * rotation_factor(R_EARTH_M + h, inc_rad))
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (inv[1:] + inv[:-1]) * np.diff(h))])
+    return lambda alt_m: np.interp(np.maximum(np.asarray(alt_m, float), floor_alt_m), h, cum)
 
 
 def bstar_for_decay(adot_m_s: np.ndarray, a_m: np.ndarray, no_kozai_rad_min: np.ndarray, ecco: np.ndarray,

@@ -10,10 +10,13 @@
     ``r = a (1 - k cos L - h sin L)``, ``u = L + 2 (k sin L - h cos L)`` where ``L`` is the mean
     argument of latitude and ``(k, h)`` SGP4's ``(axnl, aynl)``; eccentricity is floored at 1e-6 as
     in SGP4. Neglected: J2 short-period terms
-    (a few km), deep-space resonances, and e^2 terms. Drag follows SGP4's own secular terms from
-    each satellite's B*: the mean semi-major axis ``a0 (1 - C1 t)^2`` and the mean-anomaly term
-    ``1.5 n C1 t^2`` (``t`` from the element epoch; :func:`orbitcloud.fleet.elements.drag_c2`); SGP4's
-    higher powers of t (D2..D4, of order C1^2 t^2) and the drag terms of e and the node are left out. Positions come out directly in the
+    (a few km), deep-space resonances, and e^2 terms. Drag follows SGP4's own secular polynomials
+    from each satellite's B* (:func:`orbitcloud.fleet.elements.drag_terms`): the mean semi-major axis
+    ``a0 tempa^2`` with ``tempa = 1 - C1 t - D2 t^2 - D3 t^3 - D4 t^4``, the mean-anomaly term
+    ``n (t2cof t^2 + t3cof t^3 + t^4 (t4cof + t t5cof))`` and the node term ``nodecf t^2`` (``t``
+    from the element epoch); SGP4's eccentricity drag terms (cc4, cc5, omgcof, xmcof) are left out.
+    The fast mode does not model re-entry (SGP4 reports it as an error; :mod:`orbitcloud.sim.orbit_life`
+    notes runs that reach it). Positions come out directly in the
     Earth-fixed frame (node angle minus GMST). Trigonometric functions are evaluated in float32 after
     range reduction in float64 revolutions (argument error < 2.4e-7 rad, i.e. < 2 m at 7,000 km).
     The error against SGP4 is measured by ``benchmarks/ephemeris.py`` and ``tests/ephemeris/test_fast.py``.
@@ -84,11 +87,10 @@ class FastOrbits:
     k0: np.ndarray  # e cos(omega) at the run start (circular path)
     h0: np.ndarray  # e sin(omega) + ay at the run start (circular path)
     eccentric: bool  # any satellite with e > 1e-6 (else the cheaper circular path is used)
-    #: drag (SGP4's secular terms from B*): C1 per second, 1 - C1 t0 at the scenario epoch, and the
-    #: mean-argument-of-latitude term 1.5 n C1 in rev/s^2; None without drag (B* = 0 everywhere)
-    c1_per_s: np.ndarray | None = None
-    tempa0: np.ndarray | None = None
-    lat_acc_rev_s2: np.ndarray | None = None
+    #: drag (SGP4's secular polynomials from B*, :func:`orbitcloud.fleet.elements.drag_terms`, with
+    #: ``dt0_min`` the minutes from each element epoch to the scenario epoch and ``no_rev`` n / 2 pi);
+    #: None without drag (B* = 0 everywhere)
+    drag: dict | None = None
 
 
 def fast_orbits(sl: FleetSlice, jd0: float, fr0: float) -> FastOrbits:
@@ -107,20 +109,16 @@ def fast_orbits(sl: FleetSlice, jd0: float, fr0: float) -> FastOrbits:
     ecco = np.maximum(np.asarray(sl.ecco, dtype=np.float64), ECCO_FLOOR)
     temp = 1.0 / (rates["a_er"] * (1.0 - ecco**2))
     argp0_rad = TWO_PI * (argp0 - np.floor(argp0))
-    c1_per_s = tempa0 = lat_acc = None
+    drag = None
     bstar = np.asarray(sl.bstar, dtype=np.float64)
     if np.any(bstar != 0.0):
-        from orbitcloud.fleet.elements import drag_c2
+        from orbitcloud.fleet.elements import drag_terms
 
-        c1_min = bstar * drag_c2(sl.no_kozai_rad_min, sl.ecco, sl.inclo_rad)
-        c1_per_s = c1_min / 60.0
-        tempa0 = 1.0 - c1_per_s * dt0_s
-        # SGP4: mm += no * t2cof * t^2 with t2cof = 1.5 C1 (t in minutes from the element epoch);
-        # referred to the scenario epoch: q (t0 + t)^2 = q t0^2 + 2 q t0 t + q t^2
-        q_rev_s2 = rates["no_unkozai"] * 1.5 * c1_min / TWO_PI / 3600.0
-        lat0 = lat0 + q_rev_s2 * dt0_s**2
-        lat_rate = lat_rate + 2.0 * q_rev_s2 * dt0_s
-        lat_acc = q_rev_s2
+        drag = drag_terms(sl.no_kozai_rad_min, sl.ecco, sl.inclo_rad, bstar)
+        drag["dt0_min"] = dt0_s / 60.0
+        drag["no_rev"] = drag.pop("no") / TWO_PI
+        drag["nodecf_rev"] = drag.pop("nodecf") / TWO_PI
+        del drag["ao"]
     return FastOrbits(
         a_m=rates["a_er"] * RADIUS_KM * 1000.0,
         cos_i=np.cos(sl.inclo_rad),
@@ -137,9 +135,7 @@ def fast_orbits(sl: FleetSlice, jd0: float, fr0: float) -> FastOrbits:
         k0=ecco * np.cos(argp0_rad),
         h0=ecco * np.sin(argp0_rad) + rates["aycof"] * temp,
         eccentric=bool(np.any(sl.ecco > ECCO_FLOOR)),
-        c1_per_s=c1_per_s,
-        tempa0=tempa0,
-        lat_acc_rev_s2=lat_acc,
+        drag=drag,
     )
 
 
@@ -149,6 +145,23 @@ def _sincos_rev(rev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ang = np.empty(frac.shape, dtype=np.float32)
     np.multiply(frac, TWO_PI, out=ang, casting="unsafe")
     return np.sin(ang), np.cos(ang)
+
+
+def _drag_columns(d: dict, idx, t_s):
+    """SGP4's drag polynomials at ``t_s`` after the scenario epoch: ``tempa``, the mean-anomaly term
+    and the node term in revolutions; ``idx`` None: (n, T) grids, else paired with ``t_s``."""
+    from orbitcloud.fleet.elements import drag_tempa, drag_templ
+
+    if idx is None:
+        dd = {k: v[:, None] for k, v in d.items()}
+        tau = dd["dt0_min"] + np.asarray(t_s, dtype=np.float64).reshape(1, -1) / 60.0
+    else:
+        dd = {k: v[idx] for k, v in d.items()}
+        tau = dd["dt0_min"] + np.asarray(t_s, dtype=np.float64) / 60.0
+    tempa = drag_tempa(dd, tau)
+    templ_rev = dd["no_rev"] * drag_templ(dd, tau)
+    node_rev = dd["nodecf_rev"] * (tau * tau)
+    return tempa, templ_rev, node_rev
 
 
 def fast_ecef_m(
@@ -161,12 +174,12 @@ def fast_ecef_m(
     """
     f32 = np.float32
     t = np.asarray(t_s, dtype=np.float64)[None, :]
-    if orb.c1_per_s is None:
-        lat_rev = orb.lat0_rev[:, None] + orb.lat_rate_rev_s[:, None] * t
-    else:
-        lat_rev = orb.lat_rate_rev_s[:, None] + orb.lat_acc_rev_s2[:, None] * t
-        lat_rev *= t
-        lat_rev += orb.lat0_rev[:, None]
+    lat_rev = orb.lat0_rev[:, None] + orb.lat_rate_rev_s[:, None] * t
+    tempa = None
+    if orb.drag is not None:
+        tempa, templ_rev, node_drag_rev = _drag_columns(orb.drag, None, t)
+        lat_rev += templ_rev
+        del templ_rev
     if orb.eccentric:
         s_w, c_w = _sincos_rev(orb.argp0_rev[:, None] + orb.argp_rate_rev_s[:, None] * t)
         e = orb.ecco.astype(f32)[:, None]
@@ -176,14 +189,14 @@ def fast_ecef_m(
     sl, cl = _sincos_rev(lat_rev)
     del lat_rev
     node_rev = (orb.node0_rev[:, None] + orb.node_rate_rev_s[:, None] * t) - (gmst_rad / TWO_PI)[None, :]
+    if tempa is not None:
+        node_rev += node_drag_rev
+        del node_drag_rev
     so, co = _sincos_rev(node_rev)
     del node_rev
     a = orb.a_m.astype(f32)[:, None]
-    if orb.c1_per_s is not None:
-        # float32 is enough here: 1 - C1 t differs from 1 by < 1e-3, rounded to 6e-8 (0.4 m at 7,000 km)
-        tempa = orb.tempa0.astype(f32)[:, None] - orb.c1_per_s.astype(f32)[:, None] * t.astype(f32)
-        tempa *= tempa
-        a = a * tempa
+    if tempa is not None:
+        a = (orb.a_m[:, None] * (tempa * tempa)).astype(f32)
         del tempa
     if orb.eccentric:
         r = a * (f32(1.0) - k * cl - h * sl)
@@ -231,8 +244,10 @@ def fast_ecef_pairs_m(
     idx = np.asarray(idx, dtype=np.int64)
     t = np.asarray(t_s, dtype=np.float64)
     lat_rev = orb.lat0_rev[idx] + orb.lat_rate_rev_s[idx] * t
-    if orb.c1_per_s is not None:
-        lat_rev = lat_rev + orb.lat_acc_rev_s2[idx] * (t * t)
+    tempa = None
+    if orb.drag is not None:
+        tempa, templ_rev, node_drag_rev = _drag_columns(orb.drag, idx, t)
+        lat_rev = lat_rev + templ_rev
     if orb.eccentric:
         w = TWO_PI * (orb.argp0_rev[idx] + orb.argp_rate_rev_s[idx] * t)
         e = orb.ecco[idx]
@@ -245,11 +260,12 @@ def fast_ecef_pairs_m(
     lat = TWO_PI * (lat_rev - np.floor(lat_rev))
     sl, cl = np.sin(lat), np.cos(lat)
     node_rev = (orb.node0_rev[idx] + orb.node_rate_rev_s[idx] * t) - gmst_rad / TWO_PI
+    if tempa is not None:
+        node_rev = node_rev + node_drag_rev
     node = TWO_PI * (node_rev - np.floor(node_rev))
     so, co = np.sin(node), np.cos(node)
     a = orb.a_m[idx]
-    if orb.c1_per_s is not None:
-        tempa = orb.tempa0[idx] - orb.c1_per_s[idx] * t
+    if tempa is not None:
         a = a * (tempa * tempa)
     r = a * (1.0 - k * cl - h * sl)
     delta = 2.0 * (k * sl - h * cl)
@@ -265,6 +281,7 @@ def slice_fast_orbits(orb: FastOrbits, start: int, stop: int) -> FastOrbits:
     block gives the positions the whole fleet's ``orb`` gives (worker-count independence)."""
     return FastOrbits(**{
         f.name: (getattr(orb, f.name) if f.name == "eccentric" or getattr(orb, f.name) is None
+                 else {k: v[start:stop] for k, v in orb.drag.items()} if f.name == "drag"
                  else getattr(orb, f.name)[start:stop])
         for f in dataclasses.fields(FastOrbits)
     })

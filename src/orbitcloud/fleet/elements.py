@@ -145,15 +145,9 @@ def sso_inclination_rad(a_km: np.ndarray, ecco: np.ndarray | float = 0.0, node_r
     return inc
 
 
-def drag_c2(no_kozai: np.ndarray, ecco: np.ndarray, inclo: np.ndarray) -> np.ndarray:
-    """SGP4's drag coefficient per unit B*: ``cc1 = bstar * drag_c2`` (``sgp4init``, near-Earth).
-
-    SGP4's atmosphere is the power law ``rho ∝ ((q0 - s) / (r - s))^4`` with q0 = 120 km and
-    s = 78 km above the surface, lowered for perigees below 156 km as in ``sgp4init``. The mean
-    semi-major axis then decays as ``a (1 - C1 t)^2`` (t in minutes from the element epoch) and the
-    mean anomaly gains ``1.5 n C1 t^2`` (``t2cof``); :mod:`orbitcloud.ephemeris.propagate` uses both in
-    its fast mode. ``tests/ephemeris/test_fast_drag.py`` compares this with ``Satrec.cc1``.
-    """
+def _drag_geometry(no_kozai, ecco, inclo):
+    """The pieces of ``sgp4init`` behind its drag terms: Brouwer n, a, tsi, sfour, coef1, C2, the
+    node-drag factor and whether SGP4 uses its simple drag (perigee below 220 km)."""
     no_kozai = np.asarray(no_kozai, dtype=np.float64)
     ecco = np.asarray(ecco, dtype=np.float64)
     inclo = np.asarray(inclo, dtype=np.float64)
@@ -175,5 +169,58 @@ def drag_c2(no_kozai: np.ndarray, ecco: np.ndarray, inclo: np.ndarray) -> np.nda
     psisq = np.abs(1.0 - etasq)
     coef = qzms24 * tsi**4
     coef1 = coef / psisq**3.5
-    del omeosq
-    return coef1 * no * (ao * (1.0 + 1.5 * etasq + eeta * (4.0 + etasq)) + 0.375 * J2 * tsi / psisq * con41 * (8.0 + 3.0 * etasq * (8.0 + etasq)))
+    c2 = coef1 * no * (ao * (1.0 + 1.5 * etasq + eeta * (4.0 + etasq)) + 0.375 * J2 * tsi / psisq * con41 * (8.0 + 3.0 * etasq * (8.0 + etasq)))
+    po = ao * omeosq
+    xhdot1 = -1.5 * J2 / (po * po) * no * cosio
+    simple = rp < 220.0 / RADIUS_KM + 1.0
+    return dict(no=no, ao=ao, tsi=tsi, sfour=sfour, c2=c2, nodecf_per_c1=3.5 * omeosq * xhdot1, simple=simple)
+
+
+def drag_c2(no_kozai: np.ndarray, ecco: np.ndarray, inclo: np.ndarray) -> np.ndarray:
+    """SGP4's drag coefficient per unit B*: ``cc1 = bstar * drag_c2`` (``sgp4init``, near-Earth).
+
+    SGP4's atmosphere is the power law ``rho ∝ ((q0 - s) / (r - s))^4`` with q0 = 120 km and
+    s = 78 km above the surface, lowered for perigees below 156 km as in ``sgp4init``.
+    ``tests/ephemeris/test_fast_drag.py`` compares this with ``Satrec.cc1``.
+    """
+    return _drag_geometry(no_kozai, ecco, inclo)["c2"]
+
+
+def drag_terms(no_kozai: np.ndarray, ecco: np.ndarray, inclo: np.ndarray, bstar: np.ndarray) -> dict[str, np.ndarray]:
+    """SGP4's secular drag polynomials (``sgp4init``/``sgp4``, near-Earth), per satellite:
+
+    * mean semi-major axis ``a = ao * tempa^2``, ``tempa = 1 - C1 t - D2 t^2 - D3 t^3 - D4 t^4``;
+    * mean anomaly ``+ n * (t2cof t^2 + t3cof t^3 + t^4 (t4cof + t t5cof))``;
+    * node ``+ nodecf t^2``;
+
+    ``t`` in minutes from the element epoch; D2..D4 and t3cof..t5cof are zero where SGP4 uses its
+    simple drag (perigee below 220 km). The eccentricity terms (cc4, cc5, omgcof, xmcof) are left out
+    (they vanish for near-circular orbits). Returns ``no`` [rad/min], ``ao`` [Earth radii] and the
+    coefficients; ``tests/ephemeris/test_fast_drag.py`` compares them with ``Satrec``.
+    """
+    g = _drag_geometry(no_kozai, ecco, inclo)
+    c1 = np.asarray(bstar, dtype=np.float64) * g["c2"]
+    ao, tsi, sfour = g["ao"], g["tsi"], g["sfour"]
+    full = ~g["simple"]
+    c1sq = c1 * c1
+    d2 = np.where(full, 4.0 * ao * tsi * c1sq, 0.0)
+    temp = d2 * tsi * c1 / 3.0
+    d3 = (17.0 * ao + sfour) * temp
+    d4 = 0.5 * temp * ao * tsi * (221.0 * ao + 31.0 * sfour) * c1
+    t3cof = np.where(full, d2 + 2.0 * c1sq, 0.0)
+    t4cof = np.where(full, 0.25 * (3.0 * d3 + c1 * (12.0 * d2 + 10.0 * c1sq)), 0.0)
+    t5cof = np.where(full, 0.2 * (3.0 * d4 + 12.0 * c1 * d3 + 6.0 * d2 * d2 + 15.0 * c1sq * (2.0 * d2 + c1sq)), 0.0)
+    return dict(no=g["no"], ao=ao, c1=c1, d2=d2, d3=d3, d4=d4, t2cof=1.5 * c1, t3cof=t3cof, t4cof=t4cof, t5cof=t5cof,
+                nodecf=g["nodecf_per_c1"] * c1)
+
+
+def drag_tempa(d: dict, t_min):
+    """SGP4's ``tempa(t)`` (``a = ao tempa^2``) for :func:`drag_terms` ``d``; ``t_min`` broadcasts."""
+    t = t_min
+    return 1.0 - t * (d["c1"] + t * (d["d2"] + t * (d["d3"] + t * d["d4"])))
+
+
+def drag_templ(d: dict, t_min):
+    """SGP4's mean-anomaly drag term ``templ(t)`` [rad per rad/min of n] for :func:`drag_terms` ``d``."""
+    t = t_min
+    return t * t * (d["t2cof"] + t * (d["t3cof"] + t * (d["t4cof"] + t * d["t5cof"])))

@@ -133,8 +133,9 @@ def hermite_margin_km(objs: list[Objects], node_step_s: float) -> float:
     return 5.0 * node_step_s**4 / 384.0 * worst
 
 
-def _propagate(sat_array, jd0: float, fr0: float, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """r_teme_km, v_teme_km_s (n, T, 3) at ``t_s``; objects with an SGP4 error anywhere are far away."""
+def _propagate(sat_array, jd0: float, fr0: float, t_s: np.ndarray, side: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """r_teme_km, v_teme_km_s (n, T, 3) at ``t_s``; objects with an SGP4 error anywhere are far away,
+    each at its own place, on the +x axis for the first set (``side`` 1) and -x for the second."""
     jd, fr = jd_split_offset(jd0, fr0, t_s)
     err, r, v = sat_array.sgp4(np.ascontiguousarray(jd), np.ascontiguousarray(fr))
     bad = ((err != 0) | ~np.isfinite(r).all(axis=2)).any(axis=1)
@@ -142,7 +143,7 @@ def _propagate(sat_array, jd0: float, fr0: float, t_s: np.ndarray) -> tuple[np.n
         # a whole chunk far away, each object at its own place (no false pairs among them)
         idx = np.flatnonzero(bad)
         r[idx] = 0.0
-        r[idx, :, 0] = _FAR_KM * (1.0 + idx[:, None])
+        r[idx, :, 0] = side * _FAR_KM * (1.0 + idx[:, None])
         v[idx] = 0.0
     return r, v, bad
 
@@ -269,8 +270,8 @@ def _coarse_range(sat_lists: list[list], jd0: float, fr0: float, g: dict, n_lo: 
         n1 = min(n_hi, n0 + CHUNK_NODES)
         t_nodes = np.arange(n0, n1 + 1, dtype=np.float64) * node_step_s
         coef = []
-        for arr in arrays:
-            r, v, _bad = _propagate(arr, jd0, fr0, t_nodes)
+        for side, arr in zip((1.0, -1.0), arrays):
+            r, v, _bad = _propagate(arr, jd0, fr0, t_nodes, side)
             coef.append(_hermite_coefficients(r, v, node_step_s))
             del r, v
         for kk in range(n0 * per_sub, min(n_sub + 1, n1 * per_sub + (1 if n1 == n_nodes else 0))):

@@ -46,7 +46,7 @@ def finish(sim):
 
         summary["orbit_life"] = orbit_life.figures(life, fleet, spec, result, sim.designs if sim.opts.bus else
                                                    [None] * len(fleet.shells), summary["duration_s"])
-        conj, conj_cols = orbit_life.conjunctions(sim.loaded, fleet, prep.start, summary["duration_s"])
+        conj, conj_cols = orbit_life.conjunctions(sim.loaded, fleet, prep.start, summary["duration_s"], life)
         if conj is not None:
             summary["orbit_life"]["conjunctions"] = conj
     else:

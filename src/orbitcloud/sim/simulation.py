@@ -89,12 +89,12 @@ class Simulation:
         if sc.orbit_life is not None:
             from orbitcloud.sim import orbit_life
 
-            orbit_life.check(self.loaded)
             self._life = orbit_life.plan(self.loaded, self.fleet, self.designs if opts.bus else shell_designs(self.loaded),
-                                         prep.start, prep.duration_s, self.spec.n_steps)
-            if self._life.sk is not None and not opts.bus:
-                self._life.sk = None
-                self.notes.append("station-keeping off: its thrusters draw on the bus, which --no-bus turns off")
+                                         prep.start, prep.duration_s, self.spec.n_steps, with_bus=opts.bus)
+            if sc.orbit_life.station_keeping is not None and not opts.bus:
+                self.notes.append("station-keeping off: its thrusters draw on the bus, which --no-bus turns off; "
+                                  "the satellites decay freely")
+            self.notes.extend(orbit_life.reentry_notes(self._life, self.fleet, prep.duration_s))
         self._bus = bus_params(self.fleet, self.designs)
         if self._bus is not None and self._life is not None and self._life.sk is not None:
             self._bus.sk = self._life.sk

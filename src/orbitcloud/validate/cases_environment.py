@@ -93,6 +93,7 @@ def cowell_decay(alt_km: float, inc_deg: np.ndarray, b_m2_kg: float, act, epoch,
     """Mean-semi-major-axis decay [m] over ``days`` (RK4 at 20 s, two-body + J2 + drag, NRLMSIS along
     the trajectory, co-rotating atmosphere), the span [s], the mean radius flown [m], a(t) series."""
     from orbitcloud.environment import drag
+    from orbitcloud.ephemeris.frames import ecef_to_geodetic
     from orbitcloud.timescale import gmst82_rad, jd_split
 
     r_e, mu = drag.R_EARTH_M, drag.MU_M3_S2
@@ -114,9 +115,11 @@ def cowell_decay(alt_km: float, inc_deg: np.ndarray, b_m2_kg: float, act, epoch,
         date = epoch + np.timedelta64(int(round(t_s * 1e9)), "ns")
         jd, fr = jd_split(np.array([date]))
         gmst = float(gmst82_rad(jd, fr)[0])
-        lat = np.degrees(np.arcsin(r[:, 2] / rn[:, 0]))
-        lon = (np.degrees(np.arctan2(r[:, 1], r[:, 0]) - gmst) + 180.0) % 360.0 - 180.0
-        rho = drag.density_kg_m3(np.full(k, date), lon, lat, (rn[:, 0] - r_e) / 1e3, act)
+        # Earth-fixed position, then WGS-84 geodetic latitude and height (what NRLMSIS takes)
+        c, s_ = math.cos(gmst), math.sin(gmst)
+        ecef = np.stack([c * r[:, 0] + s_ * r[:, 1], c * r[:, 1] - s_ * r[:, 0], r[:, 2]], axis=1)
+        glat, glon, gh = ecef_to_geodetic(ecef)
+        rho = drag.density_kg_m3(np.full(k, date), np.degrees(glon), np.degrees(glat), gh / 1e3, act)
         vrel = v - np.cross(np.array([0.0, 0.0, drag.EARTH_RATE_RAD_S]), r)
         vr = np.linalg.norm(vrel, axis=1, keepdims=True)
         return g + gj2 - 0.5 * (rho * b_m2_kg)[:, None] * vr * vrel

@@ -104,6 +104,16 @@ class RunDir:
                 f"{self.path}/scenario.yaml: rebuilds {len(fleet):,} satellites but summary.json has "
                 f"{self.n_sat:,} (a TLE file changed since the run?)"
             )
+        if self.loaded.scenario.orbit_life is not None and self.summary.get("orbit_life"):
+            # the run's drag: the same B* its designed satellites flew (sim.orbit_life.plan)
+            from orbitcloud.scenario.schema import parse_epoch
+            from orbitcloud.sim.orbit_life import plan
+            from orbitcloud.sim.setup import shell_designs
+
+            held = any(sh and sh.get("thruster") for sh in self.summary["orbit_life"].get("shells") or [])
+            with_bus = held or self.loaded.scenario.orbit_life.station_keeping is None
+            plan(self.loaded, fleet, shell_designs(self.loaded), parse_epoch(self.summary["start"]),
+                 float(self.summary["duration_s"]), int(self.summary["steps"]), with_bus=with_bus)
         return fleet
 
     @functools.cached_property
