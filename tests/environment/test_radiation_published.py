@@ -234,14 +234,10 @@ def independent_sphere_dose(integral, shielding_mm_al: float, e_top_mev: float) 
 
 
 def circular_orbit_ecef_m(alt_km: float, inc_deg: float, days: float, step_s: float):
-    """Earth-fixed positions [m] of a two-body circular orbit (RAAN 0, start at the node, Greenwich at 0)."""
-    r = EARTH_A_M + alt_km * 1000.0
-    t = np.arange(0.0, days * 86400.0, step_s)
-    u = math.sqrt(EARTH_MU_M3_S2 / r**3) * t
-    inc = math.radians(inc_deg)
-    xi, yi, zi = r * np.cos(u), r * np.sin(u) * math.cos(inc), r * np.sin(u) * math.sin(inc)
-    th = EARTH_ROTATION_RAD_S * t
-    return np.cos(th) * xi + np.sin(th) * yi, -np.sin(th) * xi + np.cos(th) * yi, zi
+    """Earth-fixed positions [m] of a two-body circular orbit (``orbitcloud validate``'s helper)."""
+    from orbitcloud.validate.cases_environment import circular_orbit_ecef_m as orbit
+
+    return orbit(alt_km, inc_deg, days, step_s)
 
 
 def aep8_orbit_mean_integral_flux(x_m, y_m, z_m, energy_mev, particle: str = "p", solar: str = "min") -> np.ndarray:
