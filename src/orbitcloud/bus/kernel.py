@@ -12,60 +12,57 @@ from __future__ import annotations
 
 import math
 
+import llvmlite.binding as llvm
 import numba
+import numpy as np
 
 from orbitcloud.bus.thermal import FIRST_ITERS, NEWTON_ITERS, T_SPACE4
 
-
-@numba.njit(cache=True, nogil=True)
-def _implicit(t0, q, k, c):
-    # orbitcloud.bus.thermal.implicit_step, one element
-    q_s = q + k * T_SPACE4
-    ct0 = c * t0
-    t0sq = t0 * t0
-    start = t0 + max(q_s - k * (t0sq * t0sq), 0.0) / c
-    t = min(start, math.sqrt(math.sqrt(((ct0 + max(q, 0.0)) + k * T_SPACE4) / k)))
-    b = ct0 + q_s
-    k3 = 3.0 * k
-    k4 = 4.0 * k
-    prev = t
-    for _ in range(FIRST_ITERS):
-        prev = t
-        t2 = t * t
-        t = (k3 * (t2 * t2) + b) / (k4 * (t2 * t) + c)
-    if abs(t - prev) > 1e-9 * t:
-        for _ in range(NEWTON_ITERS - FIRST_ITERS):
-            t2 = t * t
-            t = (k3 * (t2 * t2) + b) / (k4 * (t2 * t) + c)
-    return t
+# The step's first pass reads ~20 per-satellite arrays and writes ~15: LLVM's loop vectorizer then
+# needs a few hundred run-time overlap checks (a few hundred nanoseconds per time step of a block),
+# more than its default limits of 8 and 128 allow, and would leave the loop scalar. Raise both
+# limits before the kernels compile (they are cached compiled with them).
+llvm.set_option("", "-runtime-memory-check-threshold=1024")
+llvm.set_option("", "-vectorize-memory-check-threshold=1024")
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def step_chunk(
     p_gen_t, q_env_t, c, k, heat_max, heat_hot, heat_min, thot, target, bus_w, heater_max,
     e_min, e_max, deliver, take, store, draw, loss_c, loss_d,
     t_k, e_j, hot, s_bus, s_heater, s_comp, s_charge, s_fb, s_req, e_lo, t_lo, t_hi,
-    rec_rows, rec, avail_t, e_trace,
+    rec_rows, rec, avail_t, e_trace, s_gen, s_env,
 ):
     """Advance every satellite through the chunk's steps (arrays (T, n) and (n,); state in place).
 
-    ``rec_rows[j]`` >= 0 asks for the values of step j in row ``rec_rows[j]`` of ``rec`` (10, R, n):
+    ``rec_rows[j]`` >= 0 asks for the values of step j in row ``rec_rows[j]`` of ``rec`` (8, R, n):
     load, compute, heater, curtailed, battery (delivered - charged), energy, temperature,
-    throttle code. ``avail_t`` (T, n) scales the compute target per step (faults); an empty array
-    means all devices are available. ``e_trace`` (2, T, n), when not empty, receives the battery energy
-    [J] and the node temperature [K] after every step (battery ageing counts cycles from them).
+    throttle code. ``avail_t`` (T, n) scales the compute target per step (faults); a (1, n) array of
+    ones means all devices are available. ``e_trace`` (2, T, n), when not empty, receives the battery
+    energy [J] and the node temperature [K] after every step (battery ageing counts cycles from them).
+    ``s_gen`` and ``s_env`` (n,) accumulate the generation and the absorbed environmental heat.
+
+    Each step is three passes over the satellites, so that the compiler turns the first and the last
+    into SIMD code (the satellites are independent; one satellite's time recursion is a serial
+    chain): (1) loads, heat and the first Newton iterations of the thermal step, (2) the remaining
+    iterations for the few satellites not yet converged (skipped when none is), (3) the latch,
+    extremes and records.
     """
     n_t, n = p_gen_t.shape
-    scaled = avail_t.shape[0] > 0
+    per_step = avail_t.shape[0] > 1
     trace = e_trace.shape[1] > 0
-    # time outer, satellites inner: the satellites are independent, so the CPU overlaps their
-    # divisions and square roots (the time recursion of one satellite is a serial chain)
+    t1 = np.empty(n)
+    t_prev = np.empty(n)
+    b_s = np.empty(n)
+    short = np.empty(n, np.bool_)
     for j in range(n_t):
         r = rec_rows[j]
+        ja = j if per_step else 0
+        n_more = 0
         for i in range(n):
             ci, ki = c[i], k[i]
             hmax = heat_max[i]
-            tgt = target[i] * avail_t[j, i] if scaled else target[i]
+            tgt = target[i] * avail_t[ja, i]
             bw = bus_w[i]
             t, e, h = t_k[i], e_j[i], hot[i]
             pg = p_gen_t[j, i]
@@ -91,12 +88,28 @@ def step_chunk(
             curt = surplus - charge
             e = e + (charge * store[i] - from_batt * draw[i])
             loss = charge * loss_c[i] + from_batt * loss_d[i]
-            heat = (((qe + bus) + heater) + comp) + loss
-            t = _implicit(t, heat, ki, ci)
-            h = (h and t >= thot[i]) or ((not h) and req < tgt)
-            t_k[i] = t
+            q = (((qe + bus) + heater) + comp) + loss
+            # orbitcloud.bus.thermal.implicit_step: start and the first FIRST_ITERS iterations
+            q_s = q + ki * T_SPACE4
+            t0sq = t * t
+            start = t + max(q_s - ki * (t0sq * t0sq), 0.0) / ci
+            tn = min(start, math.sqrt(math.sqrt(((ct0 + max(q, 0.0)) + ki * T_SPACE4) / ki)))
+            b = ct0 + q_s
+            k3 = 3.0 * ki
+            k4 = 4.0 * ki
+            prev = tn
+            for _ in range(FIRST_ITERS):
+                prev = tn
+                t2 = tn * tn
+                tn = (k3 * (t2 * t2) + b) / (k4 * (t2 * tn) + ci)
+            t1[i] = tn
+            t_prev[i] = prev
+            n_more += 1 if abs(tn - prev) > 1e-9 * tn else 0
+            b_s[i] = b
+            short[i] = req < tgt
             e_j[i] = e
-            hot[i] = h
+            s_gen[i] += pg
+            s_env[i] += qe
             s_bus[i] += bus
             s_heater[i] += heater
             s_comp[i] += comp
@@ -104,11 +117,6 @@ def step_chunk(
             s_fb[i] += from_batt
             s_req[i] += req
             e_lo[i] = min(e_lo[i], e)
-            if trace:
-                e_trace[0, j, i] = e
-                e_trace[1, j, i] = t
-            t_lo[i] = min(t_lo[i], t)
-            t_hi[i] = max(t_hi[i], t)
             if r >= 0:
                 rec[0, r, i] = load
                 rec[1, r, i] = comp
@@ -116,57 +124,107 @@ def step_chunk(
                 rec[3, r, i] = curt
                 rec[4, r, i] = from_batt - charge
                 rec[5, r, i] = e
-                rec[6, r, i] = t
                 rec[7, r, i] = 2.0 if req < tgt else (1.0 if comp < req else 0.0)
+        for i in range(n if n_more else 0):
+            tn = t1[i]
+            if abs(tn - t_prev[i]) > 1e-9 * tn:
+                ci, ki = c[i], k[i]
+                b = b_s[i]
+                k3 = 3.0 * ki
+                k4 = 4.0 * ki
+                for _ in range(NEWTON_ITERS - FIRST_ITERS):
+                    t2 = tn * tn
+                    tn = (k3 * (t2 * t2) + b) / (k4 * (t2 * tn) + ci)
+                t1[i] = tn
+        for i in range(n):
+            tn = t1[i]
+            h = hot[i]
+            hot[i] = (h and tn >= thot[i]) or ((not h) and short[i])
+            t_k[i] = tn
+            t_lo[i] = min(t_lo[i], tn)
+            t_hi[i] = max(t_hi[i], tn)
+            if trace:
+                e_trace[0, j, i] = e_j[i]
+                e_trace[1, j, i] = tn
+            if r >= 0:
+                rec[6, r, i] = tn
+
+
+#: satellites per tile of :func:`inputs_chunk` (its time-major scratch stays in the L1/L2 cache)
+_TILE = 64
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def inputs_chunk(
-    illum, cosz, cos_inc, irr, eta_aged, computed, fixed_t, gamma, t_ref, arr_abs, arr_eps, arr_vf, area_pack,
+    illum, cosz, cos_inc, irr, keep, group, eta_ref, computed, fixed_t, gamma, t_ref, arr_abs, arr_eps, arr_vf, area_pack,
     rad_area, alpha, ir_abs, sides_vf, sun_view, olr, albedo, sb, j0, p_gen_t, q_env_t, t_arr_t,
 ):
     """:func:`orbitcloud.bus.step.chunk_inputs` for columns of a chunk, one element at a time.
 
-    ``illum``, ``cosz``, ``cos_inc`` (empty: every satellite tracks the Sun), ``eta_aged``: (n, T);
-    ``irr`` (T,); per satellite (n,) parameters; writes columns ``j0 ..`` of ``p_gen_t``, ``q_env_t``
-    and, when not empty, ``t_arr_t`` (time-major). The same IEEE operations in the same order as the
-    NumPy function (products of per-satellite factors taken first, as NumPy's broadcasting does), so
-    the bits agree (``tests/bus/test_kernel.py``).
+    ``illum``, ``cosz``, ``cos_inc`` (one row of ones: every satellite tracks the Sun): (n, T);
+    ``irr`` (T,); ``keep`` (G, T): the ageing factor (1 - d)^age of each of G (age, d) groups, the
+    satellite's group in ``group`` (the aged efficiency is ``eta_ref`` times it); per satellite (n,) parameters; writes columns ``j0 ..`` of
+    ``p_gen_t``, ``q_env_t`` and, when not empty, ``t_arr_t`` (time-major). The same IEEE operations
+    in the same order as the NumPy function (products of per-satellite factors taken first, as
+    NumPy's broadcasting does; a factor cos = 1 is exact), so the bits agree
+    (``tests/bus/test_kernel.py``). Satellites are taken in tiles: each satellite's steps are computed
+    along its (contiguous) rows into a small scratch, which the compiler turns into SIMD code, then
+    the tile is written out time-major.
     """
     n, n_t = illum.shape
-    has_inc = cos_inc.shape[0] > 0
+    per_sat_inc = cos_inc.shape[0] > 1
     want_t = t_arr_t.shape[0] > 0
-    # satellites outer: the (n, T) inputs are read along their rows; the few time-major output rows
-    # of a column group stay in cache
-    for i in range(n):
-        comp = computed[i]
-        for j in range(n_t):
-            g = irr[j]
-            il = illum[i, j]
-            cz = max(cosz[i, j], 0.0)
-            g_n = g * il
-            if has_inc:
-                g_n = g_n * max(cos_inc[i, j], 0.0)
-            ea = eta_aged[i, j]
-            if comp:
-                earth = arr_vf[i] * (arr_eps[i] * olr + ((arr_abs[i] * albedo) * g) * cz)
+    buf_g = np.empty((_TILE, n_t))
+    buf_q = np.empty((_TILE, n_t))
+    buf_t = np.empty((_TILE, n_t))
+    for i0 in range(0, n, _TILE):
+        m = min(_TILE, n - i0)
+        for ii in range(m):
+            i = i0 + ii
+            ri = i if per_sat_inc else 0
+            ab, gm, tr = arr_abs[i], gamma[i], t_ref[i]
+            ap = area_pack[i]
+            ra, al, sv = rad_area[i], alpha[i], sun_view[i]
+            al_alb = alpha[i] * albedo
+            svf = sides_vf[i]
+            er = eta_ref[i]
+            gi = group[i]
+            if computed[i]:
+                vf = arr_vf[i]
+                eps_olr = arr_eps[i] * olr
+                ab_alb = arr_abs[i] * albedo
                 eps_sb = (2.0 * arr_eps[i]) * sb
-                eta_q = ea * (1.0 + gamma[i] * (_t_quasi(g_n, ea, arr_abs[i], eps_sb, earth) - t_ref[i]))
-                eta_q = max(eta_q, 0.0)
-                ta = _t_quasi(g_n, eta_q, arr_abs[i], eps_sb, earth)
+                for j in range(n_t):
+                    g = irr[j]
+                    il = illum[i, j]
+                    cz = max(cosz[i, j], 0.0)
+                    g_n = (g * il) * max(cos_inc[ri, j], 0.0)
+                    ea = er * keep[gi, j]
+                    earth = vf * (eps_olr + (ab_alb * g) * cz)
+                    q1 = max((ab - ea) * g_n + earth, 0.0)
+                    eta_q = ea * (1.0 + gm * (math.sqrt(math.sqrt(q1 / eps_sb)) - tr))
+                    eta_q = max(eta_q, 0.0)
+                    q2 = max((ab - eta_q) * g_n + earth, 0.0)
+                    ta = math.sqrt(math.sqrt(q2 / eps_sb))
+                    eta = max(ea * (1.0 + gm * (ta - tr)), 0.0)
+                    buf_g[ii, j] = (g_n * ap) * eta
+                    buf_q[ii, j] = ra * (((al * g) * il) * sv + svf * (ir_abs[i] * olr + (al_alb * g) * cz))
+                    buf_t[ii, j] = ta
             else:
                 ta = fixed_t[i]
-            eta = max(ea * (1.0 + gamma[i] * (ta - t_ref[i])), 0.0)
-            p_gen_t[j0 + j, i] = (g_n * area_pack[i]) * eta
-            sun = ((alpha[i] * g) * il) * sun_view[i]
-            earth_r = sides_vf[i] * (ir_abs[i] * olr + ((alpha[i] * albedo) * g) * cz)
-            q_env_t[j0 + j, i] = rad_area[i] * (sun + earth_r)
+                for j in range(n_t):
+                    g = irr[j]
+                    il = illum[i, j]
+                    cz = max(cosz[i, j], 0.0)
+                    g_n = (g * il) * max(cos_inc[ri, j], 0.0)
+                    eta = max((er * keep[gi, j]) * (1.0 + gm * (ta - tr)), 0.0)
+                    buf_g[ii, j] = (g_n * ap) * eta
+                    buf_q[ii, j] = ra * (((al * g) * il) * sv + svf * (ir_abs[i] * olr + (al_alb * g) * cz))
+                    buf_t[ii, j] = ta
+        for j in range(n_t):
+            for ii in range(m):
+                p_gen_t[j0 + j, i0 + ii] = buf_g[ii, j]
+                q_env_t[j0 + j, i0 + ii] = buf_q[ii, j]
             if want_t:
-                t_arr_t[j0 + j, i] = ta
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _t_quasi(g_n, eta, absorptance, eps_sb, earth):
-    # orbitcloud.bus.power.array_temperature_k, one element
-    q = max((absorptance - eta) * g_n + earth, 0.0)
-    return math.sqrt(math.sqrt(q / eps_sb))
+                for ii in range(m):
+                    t_arr_t[j0 + j, i0 + ii] = buf_t[ii, j]

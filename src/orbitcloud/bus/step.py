@@ -231,6 +231,8 @@ class BusTotals:
 
 #: Time steps per group when computing the state-independent inputs (keeps them in cache).
 _COLS = 16
+#: The same for the compiled inputs (:func:`orbitcloud.bus.kernel.inputs_chunk` tiles the satellites).
+_COLS_COMPILED = 64
 
 
 def accumulate_rows(total: np.ndarray, values_t: np.ndarray) -> None:
@@ -338,8 +340,8 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
         f64(bus_w), f64(p["heater_w"]), f64(e_min), f64(e_max), deliver, take, store, draw, loss_c, loss_d,
         state.t_k, state.e_j, state.hot, s["bus"], s["heater"], s["compute"], s["charge"], s["from_battery"], s["req"],
         tot.e_min_j, tot.t_min_k, tot.t_max_k, rec_rows, rec,
-        avail_t if avail_t is not None else np.zeros((0, n)),
-        e_trace if e_trace is not None else np.zeros((2, 0, n)),
+        avail_t if avail_t is not None else np.ones((1, n)),
+        e_trace if e_trace is not None else np.zeros((2, 0, n)), s["gen"], s["env_heat"],
     )
     tot.t_final_k, tot.e_final_j = state.t_k, state.e_j
     tot.steps += n_t
@@ -461,18 +463,23 @@ def _inputs_compiled(bp: BusParams, geo: Geometry, p_gen_t, q_env_t, t_arr_t) ->
         f64(p["radiator_area_m2"]), f64(p["absorptance"]), f64(p["ir_absorptance"]), f64(p["sides"] * bp.view_factor),
         f64(p["sun_view"]),
     )
-    log_keep = np.log1p(-p["degradation_per_yr"])[:, None]
-    age0 = p["age_yr"][:, None]
-    eta_ref = p["eta_ref"][:, None]
+    # the ageing factor (1 - d)^age depends on the satellite only through (age, d): evaluated once
+    # per distinct pair (a fleet has a handful), with the operations of chunk_inputs
+    log_keep = np.log1p(-p["degradation_per_yr"])
+    age0 = np.asarray(p["age_yr"], dtype=np.float64)
+    if n and (age0 == age0[0]).all() and (log_keep == log_keep[0]).all():
+        pairs, group = np.stack([age0[:1], log_keep[:1]], axis=1), np.zeros(n, np.int64)
+    else:
+        pairs, group = np.unique(np.stack([age0, log_keep], axis=1), axis=0, return_inverse=True)
+        group = np.ascontiguousarray(group.reshape(-1), dtype=np.int64)
     empty = np.zeros((0, 0))
-    for a in range(0, n_t, _COLS):
-        b = min(n_t, a + _COLS)
+    for a in range(0, n_t, _COLS_COMPILED):
+        b = min(n_t, a + _COLS_COMPILED)
         g = geo.columns(a, b)
-        age = age0 + g.t_s[None, :] / power.SECONDS_PER_YEAR
-        eta_aged = eta_ref * np.exp(age * log_keep)
+        keep = np.exp((pairs[:, :1] + g.t_s[None, :] / power.SECONDS_PER_YEAR) * pairs[:, 1:])
         inputs_chunk(
-            g.illumination, g.cos_zenith, empty if g.cos_incidence is None else g.cos_incidence,
-            np.ascontiguousarray(g.irradiance_w_m2, dtype=np.float64), eta_aged, *per_sat,
+            g.illumination, g.cos_zenith, np.ones((1, b - a)) if g.cos_incidence is None else g.cos_incidence,
+            np.ascontiguousarray(g.irradiance_w_m2, dtype=np.float64), keep, group, f64(p["eta_ref"]), *per_sat,
             EARTH_OLR_W_M2, EARTH_ALBEDO, STEFAN_BOLTZMANN_W_M2_K4, a, p_gen_t, q_env_t,
             t_arr_t if t_arr_t is not None else empty,
         )
@@ -498,8 +505,6 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
     n, n_t = geo.illumination.shape
     p_gen_t, q_env_t, t_arr_t = step_inputs(bp, geo, bool(record_stride)) if pre is None else pre
     s = tot.sums
-    accumulate_rows(s["gen"], p_gen_t)
-    accumulate_rows(s["env_heat"], q_env_t)
     if avail_t is not None and count_avail:
         s.setdefault("avail", np.zeros(n))
         accumulate_rows(s["avail"], avail_t)
@@ -522,7 +527,10 @@ def _advance(bp, state, tot, geo, step_s, k0, record_stride, records, use_kernel
         use_kernel = _kernel() is not None
     if bp.sk is not None:
         use_kernel = False  # station-keeping runs the NumPy loop (the compiled one has no propulsion load)
-    if use_kernel:
+    if not use_kernel:
+        accumulate_rows(s["gen"], p_gen_t)
+        accumulate_rows(s["env_heat"], q_env_t)
+    else:  # the compiled loop accumulates these itself
         _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, q_env_t, t_arr_t, c, k,
                           heat_max, heat_hot, heat_min, thot, target, e_min, e_max, coef, avail_t, bus_w, e_trace)
         return

@@ -74,7 +74,6 @@ def _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_value
         r = np.sqrt(x * x + y * y + z * z)
     s_x = s_hat.astype(x.dtype)  # float32 positions (fast mode): cos z to ~1e-7, computed in float32
     cosz = ((x * s_x[:, 0] + y * s_x[:, 1] + z * s_x[:, 2]) / r).astype(np.float64)
-    inv_r = 1.0 / r
     if ok is not None:
         cosz[~ok] = 0.0  # no position: no sunlight, no albedo
     cos_inc = None
@@ -91,6 +90,7 @@ def _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_value
             hx = c * h[..., 0] + s * h[..., 1]  # TEME -> Earth-fixed (rotation about z by GMST)
             hy = c * h[..., 1] - s * h[..., 0]
             hz = h[..., 2]
+            inv_r = 1.0 / r
             h_dot_s = hx * s_hat[:, 0] + hy * s_hat[:, 1] + hz * s_hat[:, 2]
             # t_hat . s_hat = (h_hat x r_hat) . s_hat
             tx = (hy * z - hz * y) * inv_r

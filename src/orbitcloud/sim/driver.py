@@ -70,10 +70,44 @@ def plan_blocks(n_sat: int, spec: RunSpec, workers: int) -> list[tuple[int, int]
     return [(a, min(n_sat, a + size)) for a in range(0, n_sat, size)]
 
 
+def _worker_init() -> None:
+    """A pool worker's start: the allocator tuned and the compiled bus kernels loaded before the
+    first block arrives (numba's import and cache load take about a second)."""
+    from orbitcloud import accel
+
+    accel.tune_allocator()
+    if accel.use_numba():
+        import orbitcloud.bus.kernel  # noqa: F401
+
+
+def _started() -> bool:
+    return True
+
+
+def will_use_pool(n_sat: int, spec: RunSpec, workers: int | None, has_ctl: bool, executor: str) -> bool:
+    """Whether a :class:`FleetRunner` of this run advances its blocks in a local process pool."""
+    w = default_workers() if workers is None else max(1, workers)
+    return (not has_ctl and executor == "local" and w > 1 and n_sat * spec.n_steps >= INLINE_SAT_STEPS
+            and len(plan_blocks(n_sat, spec, w)) > 1)
+
+
+def start_pool(workers: int | None) -> cf.ProcessPoolExecutor:
+    """A process pool whose workers start now (each imports and loads its kernels while the
+    caller goes on setting up the run); hand it to :class:`FleetRunner`, which closes it."""
+    w = default_workers() if workers is None else max(1, workers)
+    pool = cf.ProcessPoolExecutor(max_workers=w, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
+    for _ in range(w):
+        pool.submit(_started)
+    return pool
+
+
 def _advance_in_worker(args) -> BlockRunner:
+    """Advance a block and send it back without its inputs (the caller still holds them); at the
+    run's end it is reduced here, so the reductions run in parallel too (:meth:`BlockRunner.settle`)."""
     runner, k_to = args
     runner.advance(k_to)
-    return runner
+    runner.settle()
+    return runner.detached()
 
 
 def _advance_in_ray(args) -> BlockRunner:
@@ -82,7 +116,8 @@ def _advance_in_ray(args) -> BlockRunner:
     runner, k_to = args
     runner = copy.deepcopy(runner)  # Ray hands the arrays over zero-copy, read-only
     runner.advance(k_to)
-    return runner
+    runner.settle()
+    return runner.detached()
 
 
 def _rad_slice(rad: RadiationBlock | None, a: int, z: int) -> RadiationBlock | None:
@@ -108,12 +143,13 @@ class FleetRunner:
     """
 
     def __init__(self, fleet: Fleet, spec: RunSpec, workers: int | None = None, bus: BusParams | None = None,
-                 rad: RadiationBlock | None = None, ctl=None, executor: str = "local", address: str | None = None) -> None:
+                 rad: RadiationBlock | None = None, ctl=None, executor: str = "local", address: str | None = None,
+                 pool: cf.ProcessPoolExecutor | None = None) -> None:
         n_sat = len(fleet)
         self.spec = spec
         self.n_sat = n_sat
         self.k = 0
-        self._pool = None
+        self._pool = pool  # a pool started early (start_pool) or None: started on first use
         self.executor, self.address = executor, address
         if ctl is not None:
             want = default_workers() if workers is None else max(1, workers)
@@ -152,7 +188,7 @@ class FleetRunner:
             refs = [remote.remote((r, k_to)) for r in self.runners]
             for b, ref in enumerate(refs):
                 steps = k_to - self.runners[b].k
-                self.runners[b] = ray.get(ref)
+                self.runners[b] = ray.get(ref).attached(self.runners[b])
                 if progress is not None:
                     progress(len(self.runners[b].sl) * steps)
         elif self.workers > 1 and len(self.runners) > 1 and work >= INLINE_SAT_STEPS // 8:
@@ -161,7 +197,7 @@ class FleetRunner:
             for fut in cf.as_completed(futures):
                 b = futures[fut]
                 steps = k_to - self.runners[b].k
-                self.runners[b] = fut.result()
+                self.runners[b] = fut.result().attached(self.runners[b])
                 if progress is not None:
                     progress(len(self.runners[b].sl) * steps)
         else:
@@ -172,7 +208,8 @@ class FleetRunner:
     def _pool_started(self):
         if self._pool is None:
             ctx = multiprocessing.get_context("spawn")
-            self._pool = cf.ProcessPoolExecutor(max_workers=min(self.workers, len(self.runners)), mp_context=ctx)
+            self._pool = cf.ProcessPoolExecutor(max_workers=min(self.workers, len(self.runners)), mp_context=ctx,
+                                                initializer=_worker_init)
         return self._pool
 
     def result(self) -> FleetResult:

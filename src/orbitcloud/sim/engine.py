@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from orbitcloud import accel
 from orbitcloud.bus.step import BusParams, BusState, BusTotals, accumulate_rows, advance
 from orbitcloud.environment.shadow import beta_angle_rad, penumbra_illumination, shadow_state
 from orbitcloud.ephemeris.frames import gmst_for_times
@@ -227,7 +228,8 @@ class BlockRunner:
         self.k = 0
         self._satrecs = satrecs
         self.use_sgp4 = spec.propagator == "sgp4"
-        self.orbits = None if self.use_sgp4 else fast_orbits(sl, spec.jd0, spec.fr0)
+        self._orbits = None  # the fast propagator's elements, made where the block is first advanced
+        self._sub_orbits = None
         self.n_lit = np.zeros(n, dtype=np.int64)  # samples with illumination exactly 1
         self.partial_sum = np.zeros(n)  # penumbral illumination, added in time order
         self.n_valid = np.zeros(n, dtype=np.int64)
@@ -272,9 +274,55 @@ class BlockRunner:
             self.dose_total = np.zeros(n)
             self.avail_total = np.zeros(n)
             self.fault_events: list[dict[str, np.ndarray]] = []
-            self.sub_orbits = None
-            if rad.subsamples > 1:
-                self.sub_orbits = self.orbits if not self.use_sgp4 else fast_orbits(sl, spec.jd0, spec.fr0)
+
+    # --- a worker's round trip: the inputs stay with the caller, the reduction is made at the end
+    def _static_fields(self) -> tuple[str, ...]:
+        # the block's inputs, never changed by advancing (ageing fades the block's own capacities)
+        return ("sl", "_orbits", "_sub_orbits", "rad") + (("bus",) if self.ageing is None else ())
+
+    @property
+    def orbits(self):
+        """The fast propagator's elements of the block (None with SGP4), made on first use."""
+        if self._orbits is None and not self.use_sgp4:
+            self._orbits = fast_orbits(self.sl, self.spec.jd0, self.spec.fr0)
+        return self._orbits
+
+    @property
+    def sub_orbits(self):
+        """Fast-propagator elements for the radiation sub-samples (None without them)."""
+        if self.rad is None or self.rad.subsamples <= 1:
+            return None
+        if not self.use_sgp4:
+            return self.orbits
+        if self._sub_orbits is None:
+            self._sub_orbits = fast_orbits(self.sl, self.spec.jd0, self.spec.fr0)
+        return self._sub_orbits
+
+    def detached(self) -> "BlockRunner":
+        """A shallow copy without the block's inputs (fleet slice, orbits, bus and radiation
+        parameters), for sending back to the process that holds them; see :meth:`attached`."""
+        out = copy.copy(self)
+        for name in self._static_fields():
+            if hasattr(out, name):
+                setattr(out, name, None)
+        out._detached = True
+        return out
+
+    def attached(self, original: "BlockRunner") -> "BlockRunner":
+        """This runner (advanced elsewhere and :meth:`detached`) with the inputs of ``original``,
+        the runner it was made from."""
+        if self.__dict__.pop("_detached", False):
+            for name in self._static_fields():
+                if hasattr(original, name):
+                    setattr(self, name, getattr(original, name))
+        return self
+
+    def settle(self) -> None:
+        """At the run's end: reduce now (:meth:`result` then returns this reduction) and drop the
+        crossing times that only the reduction reads, so a block sent back is small."""
+        if self.k == self.spec.n_steps and self.prev is not None and self.crossings is not None:
+            self._final = self.result()
+            self.crossings = None
 
     # --- pickling: SatrecArray is rebuilt from the elements on the other side
     def __getstate__(self) -> dict:
@@ -295,6 +343,8 @@ class BlockRunner:
         """Run steps ``[self.k, k_to)`` (``k_to`` at most the run's ``n_steps``)."""
         k_to = min(int(k_to), self.spec.n_steps)
         steps = self.spec.chunk_steps(self.n)
+        if self.n * self.spec.n_steps >= accel.MIN_SAT_STEPS:
+            accel.tune_allocator()  # large blocks reuse their chunk temporaries without page faults
         with np.errstate(invalid="ignore"):
             while self.k < k_to:
                 k0 = self.k
@@ -413,6 +463,8 @@ class BlockRunner:
         """The block's reductions over the steps run so far (the run window is the spec's)."""
         if self.prev is None:
             raise RuntimeError("BlockRunner.result before any step")
+        if self.crossings is None:  # settled at the run's end (no step can follow)
+            return self._final
         last_in = {kind: self.prev[kind] > 0.0 for kind in KINDS}
         illum_sum = self.n_lit + self.partial_sum
         spec = self.spec if self.k == self.spec.n_steps else dataclasses.replace(self.spec, n_steps=self.k)

@@ -84,31 +84,42 @@ class Simulation:
                                   + ("" if sc.workloads is not None else " (the scenario has no workloads: section)"))
         if opts.serving is not None and not (want_workloads and sc.workloads.inference is not None):
             raise OrbitcloudError(f"--serving {opts.serving}: the run has no LLM serving (workloads.inference) to run")
-        self.designs = shell_designs(self.loaded) if opts.bus else [None] * len(sc.constellation)
-        self._life = None
-        if sc.orbit_life is not None:
-            from orbitcloud.sim import orbit_life
+        self._pool = None
+        if _physics:
+            from orbitcloud.sim.driver import start_pool, will_use_pool
 
-            self._life = orbit_life.plan(self.loaded, self.fleet, self.designs if opts.bus else shell_designs(self.loaded),
-                                         prep.start, prep.duration_s, self.spec.n_steps, with_bus=opts.bus)
-            if sc.orbit_life.station_keeping is not None and not opts.bus:
-                self.notes.append("station-keeping off: its thrusters draw on the bus, which --no-bus turns off; "
-                                  "the satellites decay freely")
-            self.notes.extend(orbit_life.reentry_notes(self._life, self.fleet, prep.duration_s))
-        self._bus = bus_params(self.fleet, self.designs)
-        if self._bus is not None and self._life is not None and self._life.sk is not None:
-            self._bus.sk = self._life.sk
-        self._rad = radiation_block(self.loaded, self.fleet, self.designs, self.spec.step_s) if opts.radiation else None
-        self._ctl = None
-        if want_workloads:
-            from orbitcloud.ops.controller import WorkloadController
+            if will_use_pool(len(self.fleet), self.spec, opts.workers, want_workloads, opts.executor):
+                self._pool = start_pool(opts.workers)  # its workers start while the run is set up
+        try:
+            self.designs = shell_designs(self.loaded) if opts.bus else [None] * len(sc.constellation)
+            self._life = None
+            if sc.orbit_life is not None:
+                from orbitcloud.sim import orbit_life
 
-            self._ctl = WorkloadController(self.loaded, self.fleet, self.spec, self._bus, self.designs, opts.policy,
-                                           serving=opts.serving)
-        from orbitcloud.sim.driver import FleetRunner
+                self._life = orbit_life.plan(self.loaded, self.fleet, self.designs if opts.bus else shell_designs(self.loaded),
+                                             prep.start, prep.duration_s, self.spec.n_steps, with_bus=opts.bus)
+                if sc.orbit_life.station_keeping is not None and not opts.bus:
+                    self.notes.append("station-keeping off: its thrusters draw on the bus, which --no-bus turns off; "
+                                      "the satellites decay freely")
+                self.notes.extend(orbit_life.reentry_notes(self._life, self.fleet, prep.duration_s))
+            self._bus = bus_params(self.fleet, self.designs)
+            if self._bus is not None and self._life is not None and self._life.sk is not None:
+                self._bus.sk = self._life.sk
+            self._rad = radiation_block(self.loaded, self.fleet, self.designs, self.spec.step_s) if opts.radiation else None
+            self._ctl = None
+            if want_workloads:
+                from orbitcloud.ops.controller import WorkloadController
 
-        self._runner = FleetRunner(self.fleet, self.spec, workers=opts.workers, bus=self._bus, rad=self._rad, ctl=self._ctl,
-                                   executor=opts.executor, address=opts.address) if _physics else None
+                self._ctl = WorkloadController(self.loaded, self.fleet, self.spec, self._bus, self.designs, opts.policy,
+                                               serving=opts.serving)
+            from orbitcloud.sim.driver import FleetRunner
+
+            self._runner = FleetRunner(self.fleet, self.spec, workers=opts.workers, bus=self._bus, rad=self._rad, ctl=self._ctl,
+                                       executor=opts.executor, address=opts.address, pool=self._pool) if _physics else None
+        except BaseException:
+            if self._pool is not None:  # set-up failed: stop the workers started for it
+                self._pool.shutdown(wait=False, cancel_futures=True)
+            raise
         self._components: list = []
         self._net = None
         self._net_wall_s = 0.0
