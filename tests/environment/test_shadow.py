@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,7 @@ from orbitcloud.environment.shadow import (
     illumination,
     overlap_illumination,
     shadow_state,
+    sin_beta_from_node,
 )
 
 R = WGS84_A_M
@@ -217,3 +219,48 @@ def test_beta_angle_vs_vallado_closed_form(inc, raan, lam):
             + math.sin(lam) * math.sin(eps) * math.cos(inc)))
     )
     assert abs(float(beta_angle_rad(normal, sun)[0]) - expected) < 1e-9
+    # the same from the node and inclination alone (the fast propagator's path)
+    from_node = math.asin(float(sin_beta_from_node(np.array([math.sin(inc)]), np.array([math.cos(inc)]),
+                                                   np.array([[math.sin(raan)]]), np.array([[math.cos(raan)]]), sun)[0, 0]))
+    assert abs(from_node - expected) < 1e-9  # rad
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pass_r", [False, True])
+def test_compiled_shadow_state_is_bit_identical(dtype, pass_r):
+    """The compiled element loop performs NumPy's operations: the same bits for every output."""
+    from orbitcloud.environment.shadow import _shadow_kernel
+
+    assert _shadow_kernel() is not None, "numba is a dependency; the compiled loop must be available"
+    rng = np.random.default_rng(5)
+    n, n_t = 500, 48
+    r = rng.uniform(6.6e6, 8.5e6, (n, 1))
+    v = rng.normal(size=(n, n_t, 3))
+    v /= np.linalg.norm(v, axis=-1, keepdims=True)
+    x, y, z = (np.ascontiguousarray((r * v[..., k]).astype(dtype)) for k in range(3))
+    ang = np.linspace(0, 0.02, n_t)
+    sun = AU_M * np.stack([np.cos(ang), np.sin(ang) * 0.917, np.sin(ang) * 0.398], axis=1)
+    rr = np.sqrt(x * x + y * y + z * z) if pass_r else None
+    a = shadow_state(x, y, z, sun, rr, compiled=False)
+    b = shadow_state(x, y, z, sun, rr, compiled=True)
+    assert (a.h_pen > 0).any() and (a.h_umb < 0).any()  # samples on both sides of the shadow
+    for name in ("h_pen", "h_umb", "h_half", "cos_c", "sin_b"):
+        va, vb = getattr(a, name), getattr(b, name)
+        assert va.dtype == vb.dtype == dtype, name
+        assert np.array_equal(va, vb), name
+
+
+def test_compiled_sin_beta_rv_is_bit_identical():
+    from orbitcloud.environment.shadow import sin_beta, sin_beta_rv
+
+    rng = np.random.default_rng(9)
+    r = rng.normal(size=(300, 12, 3)) * 7000.0
+    v = rng.normal(size=(300, 12, 3)) * 7.5
+    r[3, 4] = np.nan  # a failed SGP4 sample stays NaN (np.clip semantics)
+    sun = rng.normal(size=(12, 3)) * AU_M
+    a = sin_beta_rv(r, v, sun, compiled=False)
+    b = sin_beta_rv(r, v, sun, compiled=True)
+    assert np.isnan(a[3, 4]) and np.isnan(b[3, 4])
+    assert np.array_equal(a, b, equal_nan=True)
+    # and the same angle as from the normal r x v (to rounding)
+    np.testing.assert_allclose(a, sin_beta(np.cross(r, v), sun), atol=1e-14)

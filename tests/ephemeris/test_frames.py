@@ -214,3 +214,18 @@ def test_planet_fleet_earth_fixed_and_geodetic_vs_skyfield(planet_tle):
     assert worst["dut1"] <= 0.5, msg
     assert worst["horiz"] <= 100.0, msg
     assert worst["height"] <= one_mm_m, msg
+
+
+def test_compiled_teme_km_to_ecef_m_is_bit_identical():
+    from orbitcloud.ephemeris.frames import teme_km_to_ecef_m_components, teme_to_ecef
+
+    rng = np.random.default_rng(4)
+    r = rng.normal(size=(200, 16, 3)) * 7000.0
+    g = rng.uniform(0, 2 * np.pi, 16)
+    a = teme_km_to_ecef_m_components(r, np.cos(g), np.sin(g), compiled=False)
+    b = teme_km_to_ecef_m_components(r, np.cos(g), np.sin(g), compiled=True)
+    for ca, cb in zip(a, b):
+        assert np.array_equal(ca, cb)
+    # the rotation itself, against the frame module's teme_to_ecef [m]
+    ref = teme_to_ecef(r * 1000.0, g[None, :])
+    np.testing.assert_allclose(np.stack(a, axis=-1), ref, rtol=0, atol=1e-6)

@@ -47,6 +47,50 @@ def teme_to_ecef(r_teme: np.ndarray, gmst_rad: np.ndarray) -> np.ndarray:
     return out
 
 
+def teme_km_to_ecef_m_components(r_teme_km: np.ndarray, cos_g: np.ndarray, sin_g: np.ndarray,
+                                  compiled: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Earth-fixed x, y, z [m] (each (n, T)) of TEME positions ``r_teme_km`` (n, T, 3) [km], rotated
+    about z by GMST (``cos_g``, ``sin_g`` (T,); polar motion ignored, as in :func:`teme_to_ecef`).
+
+    ``compiled``: one compiled pass (numba; default when :func:`orbitcloud.accel.use_numba` says so)
+    or NumPy; the same IEEE operations, the same bits (``tests/ephemeris/test_frames.py``).
+    """
+    from orbitcloud.accel import use_numba
+
+    kernel = _teme_kernel() if (use_numba() if compiled is None else compiled) and r_teme_km.dtype == np.float64 else None
+    if kernel is not None:
+        n, n_t, _ = r_teme_km.shape
+        x, y, z = np.empty((n, n_t)), np.empty((n, n_t)), np.empty((n, n_t))
+        kernel(r_teme_km, np.ascontiguousarray(cos_g, dtype=np.float64), np.ascontiguousarray(sin_g, dtype=np.float64), x, y, z)
+        return x, y, z
+    rx = r_teme_km[..., 0] * 1000.0
+    ry = r_teme_km[..., 1] * 1000.0
+    return cos_g * rx + sin_g * ry, cos_g * ry - sin_g * rx, r_teme_km[..., 2] * 1000.0
+
+
+def _teme_py(r, c, s, x, y, z):
+    n, n_t, _ = r.shape
+    for i in range(n):
+        for j in range(n_t):
+            rx = r[i, j, 0] * 1000.0
+            ry = r[i, j, 1] * 1000.0
+            x[i, j] = c[j] * rx + s[j] * ry
+            y[i, j] = c[j] * ry - s[j] * rx
+            z[i, j] = r[i, j, 2] * 1000.0
+
+
+def _teme_kernel():
+    from orbitcloud.accel import lazy_njit
+
+    global _TEME
+    if _TEME is None:
+        _TEME = lazy_njit(_teme_py, cache=True, nogil=True, error_model="numpy")
+    return _TEME()
+
+
+_TEME = None
+
+
 def ecef_to_teme(r_ecef: np.ndarray, gmst_rad: np.ndarray) -> np.ndarray:
     """Inverse of :func:`teme_to_ecef` (used for the Sun and in tests)."""
     return teme_to_ecef(r_ecef, -np.asarray(gmst_rad))

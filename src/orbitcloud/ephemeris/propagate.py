@@ -139,7 +139,7 @@ def fast_orbits(sl: FleetSlice, jd0: float, fr0: float) -> FastOrbits:
     )
 
 
-def _sincos_rev(rev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sincos_rev(rev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """sin and cos of an angle given in revolutions, float32 after float64 range reduction."""
     frac = rev - np.floor(rev)
     ang = np.empty(frac.shape, dtype=np.float32)
@@ -181,18 +181,18 @@ def fast_ecef_m(
         lat_rev += templ_rev
         del templ_rev
     if orb.eccentric:
-        s_w, c_w = _sincos_rev(orb.argp0_rev[:, None] + orb.argp_rate_rev_s[:, None] * t)
+        s_w, c_w = sincos_rev(orb.argp0_rev[:, None] + orb.argp_rate_rev_s[:, None] * t)
         e = orb.ecco.astype(f32)[:, None]
         k = e * c_w
         h = e * s_w + orb.ay.astype(f32)[:, None]
         lat_rev = lat_rev + (orb.xl[:, None] / TWO_PI) * k
-    sl, cl = _sincos_rev(lat_rev)
+    sl, cl = sincos_rev(lat_rev)
     del lat_rev
     node_rev = (orb.node0_rev[:, None] + orb.node_rate_rev_s[:, None] * t) - (gmst_rad / TWO_PI)[None, :]
     if tempa is not None:
         node_rev += node_drag_rev
         del node_drag_rev
-    so, co = _sincos_rev(node_rev)
+    so, co = sincos_rev(node_rev)
     del node_rev
     a = orb.a_m.astype(f32)[:, None]
     if tempa is not None:

@@ -27,18 +27,19 @@ import numpy as np
 
 from orbitcloud import accel
 from orbitcloud.bus.step import BusParams, BusState, BusTotals, accumulate_rows, advance
-from orbitcloud.environment.shadow import beta_angle_rad, penumbra_illumination, shadow_state
-from orbitcloud.ephemeris.frames import gmst_for_times
+from orbitcloud.environment.shadow import penumbra_illumination, shadow_state, sin_beta_from_node, sin_beta_rv
+from orbitcloud.ephemeris.frames import gmst_for_times, teme_km_to_ecef_m_components
 from orbitcloud.ephemeris.propagate import (
     fast_ecef_m,
-    fast_inertial_normal,
     fast_orbits,
     make_satrecs,
     sgp4_teme_km,
+    sincos_rev,
 )
 from orbitcloud.ephemeris.sun import sun_position_m
 from orbitcloud.fleet import FleetSlice
 from orbitcloud.sim.chunk_inputs import _bus_geometry, _dose
+from orbitcloud.sim.crossings import Crossings
 from orbitcloud.timescale import jd_split_offset
 
 GROUP = 64  # chunks are a multiple of this many steps (cache-friendly blocks)
@@ -114,53 +115,6 @@ class BlockResult:
     devices_lost: np.ndarray | None = None
 
 
-class _Crossings:
-    """Collects crossing times of one shadow function across chunks."""
-
-    def __init__(self) -> None:
-        self.sat: list[np.ndarray] = []
-        self.t: list[np.ndarray] = []
-        self.enter: list[np.ndarray] = []
-
-    def add(
-        self, h: np.ndarray, inside: np.ndarray, prev_h: np.ndarray | None, k0: int, step_s: float,
-        ok: np.ndarray | None,
-    ) -> None:
-        """Record sign changes of ``h`` (``inside`` = h > 0) within the chunk and from ``prev_h``.
-
-        ``k0`` is the run's step index of the chunk's first column; every crossing time is
-        ``(k + f) * step`` with k the absolute index of the earlier sample, whatever the chunking.
-        """
-        # transitions inside the chunk
-        change = inside[:, 1:] != inside[:, :-1]
-        if ok is not None:
-            change &= ok[:, 1:] & ok[:, :-1]
-        i, j = np.nonzero(change)
-        if i.size:
-            h0 = h[i, j].astype(np.float64)
-            h1 = h[i, j + 1].astype(np.float64)
-            self.sat.append(i.astype(np.int64))
-            self.t.append(((k0 + j) + h0 / (h0 - h1)) * step_s)
-            self.enter.append(inside[i, j + 1])
-        if prev_h is not None:
-            prev_inside = prev_h > 0.0
-            change0 = prev_inside != inside[:, 0]
-            if ok is not None:
-                change0 &= np.isfinite(prev_h) & ok[:, 0]
-            (i0,) = np.nonzero(change0)
-            if i0.size:
-                h0 = prev_h[i0].astype(np.float64)
-                h1 = h[i0, 0].astype(np.float64)
-                self.sat.append(i0.astype(np.int64))
-                self.t.append(((k0 - 1) + h0 / (h0 - h1)) * step_s)
-                self.enter.append(inside[i0, 0])
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not self.sat:
-            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
-        return np.concatenate(self.sat), np.concatenate(self.t), np.concatenate(self.enter)
-
-
 def pair_intervals(
     sat: np.ndarray, t: np.ndarray, enter: np.ndarray, init_in: np.ndarray, final_in: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -233,10 +187,10 @@ class BlockRunner:
         self.n_lit = np.zeros(n, dtype=np.int64)  # samples with illumination exactly 1
         self.partial_sum = np.zeros(n)  # penumbral illumination, added in time order
         self.n_valid = np.zeros(n, dtype=np.int64)
-        self.beta_min = np.full(n, np.inf)
-        self.beta_max = np.full(n, -np.inf)
+        self.sin_beta_min = np.full(n, np.inf)  # inf: no valid sample yet
+        self.sin_beta_max = np.full(n, -np.inf)
         self.beta_stride = max(1, int(round(spec.beta_every_s / spec.step_s)))
-        self.crossings = {k: _Crossings() for k in KINDS}
+        self.crossings = {k: Crossings() for k in KINDS}
         self.prev: dict[str, np.ndarray] | None = None
         self.first_in: dict[str, np.ndarray] = {}
         # operator actions (None: none taken)
@@ -376,11 +330,7 @@ class BlockRunner:
         r_km = v_km_s = None
         if use_sgp4:
             err, r_km, v_km_s = sgp4_teme_km(self.satrecs, jd, fr)
-            rx = r_km[..., 0] * 1000.0
-            ry = r_km[..., 1] * 1000.0
-            x = c * rx + s * ry
-            y = c * ry - s * rx
-            z = r_km[..., 2] * 1000.0
+            x, y, z = teme_km_to_ecef_m_components(r_km, c, s)
             if err.any():
                 ok = err == 0
             r = None
@@ -426,13 +376,16 @@ class BlockRunner:
         # beta angle at a coarse cadence (changes by < 0.1 deg per 10 min)
         sel = np.nonzero(np.arange(k0, k1) % self.beta_stride == 0)[0]
         if sel.size:
+            # the extremes of sin(beta); the arcsine (increasing) is taken once, in result()
             if use_sgp4:
-                normal = np.cross(r_km[:, sel, :], v_km_s[:, sel, :])
+                sb = sin_beta_rv(r_km[:, sel, :], v_km_s[:, sel, :], sun_teme[sel])
             else:
-                normal = fast_inertial_normal(self.orbits, t_s[sel])
-            beta = beta_angle_rad(normal, sun_teme[sel])
-            self.beta_min = np.fmin(self.beta_min, np.fmin.reduce(beta, axis=1))
-            self.beta_max = np.fmax(self.beta_max, np.fmax.reduce(beta, axis=1))
+                orb = self.orbits
+                # float32 sine and cosine after reduction in float64 revolutions: sin(beta) to ~1e-7
+                s_n, c_n = sincos_rev(orb.node0_rev[:, None] + orb.node_rate_rev_s[:, None] * t_s[sel][None, :])
+                sb = sin_beta_from_node(orb.sin_i, orb.cos_i, s_n.astype(np.float64), c_n.astype(np.float64), sun_teme[sel])
+            self.sin_beta_min = np.fmin(self.sin_beta_min, np.fmin.reduce(sb, axis=1))
+            self.sin_beta_max = np.fmax(self.sin_beta_max, np.fmax.reduce(sb, axis=1))
         hs = {"pen": st.h_pen, "umb": st.h_umb, "half": st.h_half}
         prev = self.prev
         for kind, h in hs.items():
@@ -468,7 +421,7 @@ class BlockRunner:
         last_in = {kind: self.prev[kind] > 0.0 for kind in KINDS}
         illum_sum = self.n_lit + self.partial_sum
         spec = self.spec if self.k == self.spec.n_steps else dataclasses.replace(self.spec, n_steps=self.k)
-        out = _reduce(self.sl, spec, illum_sum, self.n_valid, self.beta_min, self.beta_max, self.crossings,
+        out = _reduce(self.sl, spec, illum_sum, self.n_valid, self.sin_beta_min, self.sin_beta_max, self.crossings,
                       self.first_in, last_in)
         if self.bus is not None and not self.export:
             bus_result(self, out)
@@ -489,7 +442,12 @@ def _advance_faults(state, dose, flux, k0):
     return advance_faults(state, dose, flux, k0=k0)
 
 
-def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_in, last_in) -> BlockResult:
+def _arcsin_or_nan(x: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(x)
+    return np.where(ok, np.arcsin(np.where(ok, x, 0.0)), np.nan)
+
+
+def _reduce(sl, spec, illum_sum, n_valid, sin_beta_min, sin_beta_max, crossings, first_in, last_in) -> BlockResult:
     n = len(sl)
     t_last = spec.t_last_s
     iv = {}
@@ -555,8 +513,8 @@ def _reduce(sl, spec, illum_sum, n_valid, beta_min, beta_max, crossings, first_i
         umbra_s=umbra,
         n_eclipses=n_ecl,
         n_penumbral_only=n_pen_only,
-        beta_min_rad=np.where(np.isfinite(beta_min), beta_min, np.nan),
-        beta_max_rad=np.where(np.isfinite(beta_max), beta_max, np.nan),
+        beta_min_rad=_arcsin_or_nan(sin_beta_min),
+        beta_max_rad=_arcsin_or_nan(sin_beta_max),
         events=events,
     )
 
