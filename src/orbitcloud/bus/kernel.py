@@ -51,10 +51,12 @@ def step_chunk(
     n_t, n = p_gen_t.shape
     per_step = avail_t.shape[0] > 1
     trace = e_trace.shape[1] > 0
-    t1 = np.empty(n)
-    t_prev = np.empty(n)
-    b_s = np.empty(n)
-    short = np.empty(n, np.bool_)
+    # scratch rows 128 bytes apart modulo 4 KiB (see orbitcloud.bus.step._staggered)
+    scratch = np.empty((4, n + 16))
+    t1 = scratch[0, :n]
+    t_prev = scratch[1, :n]
+    b_s = scratch[2, :n]
+    short = scratch[3, :n]
     for j in range(n_t):
         r = rec_rows[j]
         ja = j if per_step else 0
@@ -106,7 +108,7 @@ def step_chunk(
             t_prev[i] = prev
             n_more += 1 if abs(tn - prev) > 1e-9 * tn else 0
             b_s[i] = b
-            short[i] = req < tgt
+            short[i] = 1.0 if req < tgt else 0.0
             e_j[i] = e
             s_gen[i] += pg
             s_env[i] += qe
@@ -139,7 +141,7 @@ def step_chunk(
         for i in range(n):
             tn = t1[i]
             h = hot[i]
-            hot[i] = (h and tn >= thot[i]) or ((not h) and short[i])
+            hot[i] = (h and tn >= thot[i]) or ((not h) and short[i] > 0.0)
             t_k[i] = tn
             t_lo[i] = min(t_lo[i], tn)
             t_hi[i] = max(t_hi[i], tn)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from orbitcloud.accel import lazy_njit
 from orbitcloud.bus.step import Geometry
 from orbitcloud.ephemeris.frames import gmst_for_times
 from orbitcloud.ephemeris.propagate import fast_ecef_m, fast_inertial_normal
@@ -61,6 +62,30 @@ def _dose(rad: RadiationBlock, x, y, z, ok, t_s, spec: RunSpec, sub_orbits):
     return dose, flux
 
 
+def cos_zenith(x, y, z, r, s_x, compiled: bool | None = None) -> np.ndarray:
+    """``(r . s_hat) / |r|`` (float64, (n, T)) of positions (n, T) and the Sun's direction ``s_x``
+    (T, 3), computed in the positions' dtype. ``compiled``: one compiled pass (numba; default when
+    :func:`orbitcloud.accel.use_numba` says so) or NumPy; the same IEEE operations, the same bits."""
+    from orbitcloud.accel import use_numba
+
+    kernel = _cosz_kernel() if (use_numba() if compiled is None else compiled) and x.ndim == 2 else None
+    if kernel is not None:
+        out = np.empty(x.shape)
+        kernel(x, y, z, r, np.ascontiguousarray(s_x), out)
+        return out
+    return ((x * s_x[:, 0] + y * s_x[:, 1] + z * s_x[:, 2]) / r).astype(np.float64)
+
+
+def _cosz_py(x, y, z, r, s_x, out):
+    n, n_t = x.shape
+    for i in range(n):
+        for j in range(n_t):
+            out[i, j] = np.float64(((x[i, j] * s_x[j, 0] + y[i, j] * s_x[j, 1]) + z[i, j] * s_x[j, 2]) / r[i, j])
+
+
+_cosz_kernel = lazy_njit(_cosz_py, cache=True, nogil=True, error_model="numpy")
+
+
 def _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_values, ok, t_s, sgp4_rv, orbits) -> Geometry:
     """Illumination, irradiance and cosines for the bus (all in the Earth-fixed frame)."""
     from orbitcloud.bus.power import irradiance_w_m2
@@ -73,7 +98,7 @@ def _bus_geometry(bus, x, y, z, r, sun_ecef, sun_teme, c, s, lit, idx, pen_value
     if r is None:
         r = np.sqrt(x * x + y * y + z * z)
     s_x = s_hat.astype(x.dtype)  # float32 positions (fast mode): cos z to ~1e-7, computed in float32
-    cosz = ((x * s_x[:, 0] + y * s_x[:, 1] + z * s_x[:, 2]) / r).astype(np.float64)
+    cosz = cos_zenith(x, y, z, r, s_x)
     if ok is not None:
         cosz[~ok] = 0.0  # no position: no sunlight, no albedo
     cos_inc = None

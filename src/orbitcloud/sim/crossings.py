@@ -8,7 +8,7 @@ how the run is cut. Samples where the propagator failed (``ok`` False) make no c
 
 :meth:`Crossings.add` has two interchangeable implementations: NumPy (the reference) and a compiled
 loop (numba, used when :func:`orbitcloud.accel.use_numba` says so), which performs the same IEEE
-operations and returns the same crossings in the same order (``tests/sim/test_crossings.py``).
+operations and returns the same crossings in the same order (``tests/sim/test_chunk_kernels.py``).
 """
 
 from __future__ import annotations
