@@ -71,8 +71,9 @@ def plan_blocks(n_sat: int, spec: RunSpec, workers: int) -> list[tuple[int, int]
 
 
 def _worker_init() -> None:
-    """A pool worker's start: the allocator tuned and the compiled bus kernels loaded before the
-    first block arrives (numba's import and cache load take about a second)."""
+    """A pool worker's start: the allocator tuned, numba and the bus kernels' module imported before
+    the first block arrives (about half a second; the compiled code loads from numba's cache at the
+    first call)."""
     from orbitcloud import accel
 
     accel.tune_allocator()
@@ -84,17 +85,21 @@ def _started() -> bool:
     return True
 
 
-def will_use_pool(n_sat: int, spec: RunSpec, workers: int | None, has_ctl: bool, executor: str) -> bool:
-    """Whether a :class:`FleetRunner` of this run advances its blocks in a local process pool."""
+def pool_workers(n_sat: int, spec: RunSpec, workers: int | None, has_ctl: bool, executor: str) -> int:
+    """The number of local worker processes a :class:`FleetRunner` of this run advances its blocks
+    in (0: none, the blocks run in the calling process)."""
     w = default_workers() if workers is None else max(1, workers)
-    return (not has_ctl and executor == "local" and w > 1 and n_sat * spec.n_steps >= INLINE_SAT_STEPS
-            and len(plan_blocks(n_sat, spec, w)) > 1)
+    if has_ctl or executor != "local" or w < 2 or n_sat * spec.n_steps < INLINE_SAT_STEPS:
+        return 0
+    blocks = len(plan_blocks(n_sat, spec, w))
+    return min(w, blocks) if blocks > 1 else 0
 
 
-def start_pool(workers: int | None) -> cf.ProcessPoolExecutor:
-    """A process pool whose workers start now (each imports and loads its kernels while the
-    caller goes on setting up the run); hand it to :class:`FleetRunner`, which closes it."""
-    w = default_workers() if workers is None else max(1, workers)
+def start_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A process pool of ``workers`` processes that start now (each imports numba and the kernels'
+    module while the caller goes on setting up the run); hand it to :class:`FleetRunner`, which
+    closes it."""
+    w = max(1, workers)
     pool = cf.ProcessPoolExecutor(max_workers=w, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
     for _ in range(w):
         pool.submit(_started)

@@ -86,10 +86,11 @@ class Simulation:
             raise OrbitcloudError(f"--serving {opts.serving}: the run has no LLM serving (workloads.inference) to run")
         self._pool = None
         if _physics:
-            from orbitcloud.sim.driver import start_pool, will_use_pool
+            from orbitcloud.sim.driver import pool_workers, start_pool
 
-            if will_use_pool(len(self.fleet), self.spec, opts.workers, want_workloads, opts.executor):
-                self._pool = start_pool(opts.workers)  # its workers start while the run is set up
+            n_workers = pool_workers(len(self.fleet), self.spec, opts.workers, want_workloads, opts.executor)
+            if n_workers:
+                self._pool = start_pool(n_workers)  # its workers start while the run is set up
         try:
             self.designs = shell_designs(self.loaded) if opts.bus else [None] * len(sc.constellation)
             self._life = None
