@@ -12,15 +12,16 @@ import math
 
 import numpy as np
 import pytest
-from sgp4.api import WGS72, SatrecArray
+from sgp4.api import WGS72
 from sgp4.model import Satrec as PySatrec
 
-from orbitcloud.ephemeris.frames import gmst_for_times, teme_to_ecef
-from orbitcloud.ephemeris.propagate import fast_ecef_m, fast_ecef_pairs_m, fast_orbits, make_satrecs, sgp4_teme_km
+from orbitcloud.ephemeris.frames import gmst_for_times
+from orbitcloud.ephemeris.propagate import fast_ecef_m, fast_ecef_pairs_m, fast_orbits
 from orbitcloud.fleet import build_fleet
 from orbitcloud.fleet.elements import drag_c2
 from orbitcloud.scenario import parse_scenario
 from orbitcloud.timescale import jd_split_offset
+from orbitcloud.validate.cases_orbit_safety import sgp4_and_fast_ecef_m
 
 one_km_m = 1_000.0
 
@@ -58,20 +59,13 @@ def _fleet_with_bstar(bstar: float):
 
 def test_fast_mode_follows_sgp4_decay():
     fleet = _fleet_with_bstar(5e-4)
-    sl = fleet.slice(0, len(fleet))
-    jd0, fr0 = float(fleet.epoch_jd[0]), float(fleet.epoch_fr[0])
-    t_s = np.arange(0.0, 2 * 86_400.0, 60.0)
-    jd, fr = jd_split_offset(jd0, fr0, t_s)
-    gmst = gmst_for_times(jd, fr)
-    err, r_km, _ = sgp4_teme_km(SatrecArray(make_satrecs(sl)), jd, fr)
+    t_s, ref, fast, err = sgp4_and_fast_ecef_m(fleet.slice(0, len(fleet)), 2.0)
     assert not err.any()
-    ref = teme_to_ecef(r_km * 1000.0, gmst)
-    fast = np.stack(fast_ecef_m(fast_orbits(sl, jd0, fr0), t_s, gmst)[:3], axis=-1)
     diff = np.linalg.norm(fast - ref, axis=-1)
     # the same orbit without the drag terms is left far behind: the decay is real and large
     sl0 = fleet.slice(0, len(fleet))
     sl0.bstar = np.zeros_like(sl0.bstar)
-    nodrag = np.stack(fast_ecef_m(fast_orbits(sl0, jd0, fr0), t_s, gmst)[:3], axis=-1)
+    nodrag = sgp4_and_fast_ecef_m(sl0, 2.0)[2]
     lag = np.linalg.norm(nodrag - ref, axis=-1)
     assert lag[:, -1].min() > 50 * one_km_m, f"drag lag only {lag[:, -1].min() / 1e3:.1f} km"
     assert diff.max() <= 6 * one_km_m, f"fast with drag vs SGP4: max {diff.max() / 1e3:.2f} km"
@@ -116,16 +110,11 @@ def test_fast_mode_follows_a_steep_sgp4_decay():
     fleet = build_fleet(parse_scenario(SCEN.replace("altitude_km: 300", "altitude_km: 325")))
     fleet.bstar[:] = 2e-3
     sl = fleet.slice(0, len(fleet))
-    jd0, fr0 = float(fleet.epoch_jd[0]), float(fleet.epoch_fr[0])
-    t_s = np.arange(0.0, 5 * 86_400.0, 60.0)
-    jd, fr = jd_split_offset(jd0, fr0, t_s)
-    gmst = gmst_for_times(jd, fr)
-    err, r_km, _ = sgp4_teme_km(SatrecArray(make_satrecs(sl)), jd, fr)
+    t_s, ref, fast, err = sgp4_and_fast_ecef_m(sl, 5.0)
     assert not err.any()
-    fast = np.stack(fast_ecef_m(fast_orbits(sl, jd0, fr0), t_s, gmst)[:3], axis=-1)
     per = 91  # ~one orbit of 60-s samples
     n_orb = t_s.size // per
-    r_ref = np.linalg.norm(r_km * 1000.0, axis=-1)[:, :n_orb * per].reshape(len(sl), n_orb, per).mean(axis=2)
+    r_ref = np.linalg.norm(ref, axis=-1)[:, :n_orb * per].reshape(len(sl), n_orb, per).mean(axis=2)
     r_fast = np.linalg.norm(fast, axis=-1)[:, :n_orb * per].reshape(len(sl), n_orb, per).mean(axis=2)
     assert (r_ref[:, 0] - r_ref[:, -1]).min() > 10 * one_km_m
     assert np.abs(r_fast - r_ref).max() < 1 * one_km_m, np.abs(r_fast - r_ref).max()

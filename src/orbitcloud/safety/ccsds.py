@@ -155,13 +155,17 @@ def cdm_kvn(
     return "\n".join(lines) + "\n"
 
 
-def write_cdm(path: Path, validate: bool = True, **kw) -> Path:
-    """Compose one CDM (:func:`cdm_kvn` keywords), check it with ``ccsds-ndm`` (``validate``), write atomically."""
-    text = cdm_kvn(**kw)
+def _write_checked(path: Path, text: str, what: str, validate: bool) -> Path:
+    """Check a message with ``ccsds-ndm`` (``validate``), then write it atomically."""
     if validate:
-        check_with_ccsds_ndm(text, f"CDM {kw.get('message_id')}")
+        check_with_ccsds_ndm(text, what)
     atomic_write_text(Path(path), text)
     return Path(path)
+
+
+def write_cdm(path: Path, validate: bool = True, **kw) -> Path:
+    """Compose one CDM (:func:`cdm_kvn` keywords), check it with ``ccsds-ndm`` (``validate``), write atomically."""
+    return _write_checked(path, cdm_kvn(**kw), f"CDM {kw.get('message_id')}", validate)
 
 
 def oem_kvn(*, object_name: str, object_id: str, creation: dt.datetime, epochs: list[dt.datetime],
@@ -194,8 +198,4 @@ def oem_kvn(*, object_name: str, object_id: str, creation: dt.datetime, epochs: 
 
 def write_oem(path: Path, validate: bool = True, **kw) -> Path:
     """Compose one OEM (:func:`oem_kvn` keywords), check it with ``ccsds-ndm`` (``validate``), write atomically."""
-    text = oem_kvn(**kw)
-    if validate:
-        check_with_ccsds_ndm(text, f"OEM {kw.get('object_name')}")
-    atomic_write_text(Path(path), text)
-    return Path(path)
+    return _write_checked(path, oem_kvn(**kw), f"OEM {kw.get('object_name')}", validate)

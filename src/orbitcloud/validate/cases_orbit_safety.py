@@ -104,27 +104,35 @@ def link_s_band(full: bool) -> dict:
                     1.0, "dB", abs(cn0 - 81.8), "dB", detail=f"C/N0 {cn0:.2f} dB-Hz")
 
 
-def fast_drag_vs_sgp4(full: bool) -> dict:
+def sgp4_and_fast_ecef_m(sl, days: float, step_s: float = 60.0):
+    """Earth-fixed positions [m] of a fleet slice by SGP4 (the reference) and by the fast propagator,
+    each (n, T, 3), at ``step_s`` steps over ``days`` from the fleet's epoch: ``(t_s, sgp4, fast, err)``
+    with ``err`` SGP4's error codes (n, T). Shared by the validate case and the tests."""
     from sgp4.api import SatrecArray
 
     from orbitcloud.ephemeris.frames import gmst_for_times, teme_to_ecef
     from orbitcloud.ephemeris.propagate import fast_ecef_m, fast_orbits, make_satrecs, sgp4_teme_km
+    from orbitcloud.timescale import jd_split_offset
+
+    jd0, fr0 = float(sl.epoch_jd[0]), float(sl.epoch_fr[0])
+    t_s = np.arange(0.0, days * 86400.0, step_s)
+    jd, fr = jd_split_offset(jd0, fr0, t_s)
+    gmst = gmst_for_times(jd, fr)
+    err, r_km, _ = sgp4_teme_km(SatrecArray(make_satrecs(sl)), jd, fr)
+    ref = teme_to_ecef(r_km * 1000.0, gmst)
+    fast = np.stack(fast_ecef_m(fast_orbits(sl, jd0, fr0), t_s, gmst)[:3], axis=-1)
+    return t_s, ref, fast, err
+
+
+def fast_drag_vs_sgp4(full: bool) -> dict:
     from orbitcloud.fleet import build_fleet
     from orbitcloud.scenario import parse_scenario
-    from orbitcloud.timescale import jd_split_offset
 
     text = ("name: drag\nepoch: 2026-03-20T00:00:00Z\nduration: 2d\nconstellation:\n  - kind: walker\n    altitude_km: 300\n"
             "    inclination_deg: 53\n    planes: 2\n    sats_per_plane: 3\n    phasing: 1\n")
     fleet = build_fleet(parse_scenario(text))
     fleet.bstar[:] = 5e-4
-    sl = fleet.slice(0, len(fleet))
-    jd0, fr0 = float(fleet.epoch_jd[0]), float(fleet.epoch_fr[0])
-    t_s = np.arange(0.0, 2 * 86400.0, 60.0)
-    jd, fr = jd_split_offset(jd0, fr0, t_s)
-    gmst = gmst_for_times(jd, fr)
-    _, r_km, _ = sgp4_teme_km(SatrecArray(make_satrecs(sl)), jd, fr)
-    ref = teme_to_ecef(r_km * 1000.0, gmst)
-    fast = np.stack(fast_ecef_m(fast_orbits(sl, jd0, fr0), t_s, gmst)[:3], axis=-1)
+    t_s, ref, fast, _ = sgp4_and_fast_ecef_m(fleet.slice(0, len(fleet)), 2.0)
     err = np.linalg.norm(fast - ref, axis=-1)
     return measured("SGP4 itself (B* = 5e-4 /ER, 300 km, 2 days; the drag-free orbit falls 50+ km behind)",
                     f"python-sgp4 {version('sgp4')}", 6.0, "km", float(err.max()) / 1e3, "km",
