@@ -31,7 +31,7 @@ def step_chunk(
     p_gen_t, q_env_t, c, k, heat_max, heat_hot, heat_min, thot, target, bus_w, heater_max,
     e_min, e_max, deliver, take, store, draw, loss_c, loss_d,
     t_k, e_j, hot, s_bus, s_heater, s_comp, s_charge, s_fb, s_req, e_lo, t_lo, t_hi,
-    rec_rows, rec, avail_t, e_trace, s_gen, s_env,
+    rec_rows, rec, avail_t, e_trace, s_gen, s_env, t1, t_prev, q_sat, short,
 ):
     """Advance every satellite through the chunk's steps (arrays (T, n) and (n,); state in place).
 
@@ -41,22 +41,18 @@ def step_chunk(
     ones means all devices are available. ``e_trace`` (2, T, n), when not empty, receives the battery
     energy [J] and the node temperature [K] after every step (battery ageing counts cycles from them).
     ``s_gen`` and ``s_env`` (n,) accumulate the generation and the absorbed environmental heat.
+    ``t1``, ``t_prev``, ``q_sat``, ``short`` (n,): scratch (the caller lays every per-satellite
+    row out in one block, :func:`orbitcloud.bus.step._arena`).
 
     Each step is three passes over the satellites, so that the compiler turns the first and the last
     into SIMD code (the satellites are independent; one satellite's time recursion is a serial
-    chain): (1) loads, heat and the first Newton iterations of the thermal step, (2) the remaining
-    iterations for the few satellites not yet converged (skipped when none is), (3) the latch,
-    extremes and records.
+    chain): (1) loads, heat and the first Newton iterations of the thermal step from the present
+    temperature, (2) the bracketed restart for the few satellites not yet converged (skipped when
+    none is), (3) the latch, extremes and records.
     """
     n_t, n = p_gen_t.shape
     per_step = avail_t.shape[0] > 1
     trace = e_trace.shape[1] > 0
-    # scratch rows 128 bytes apart modulo 4 KiB (see orbitcloud.bus.step._staggered)
-    scratch = np.empty((4, n + 16))
-    t1 = scratch[0, :n]
-    t_prev = scratch[1, :n]
-    b_s = scratch[2, :n]
-    short = scratch[3, :n]
     for j in range(n_t):
         r = rec_rows[j]
         ja = j if per_step else 0
@@ -91,14 +87,12 @@ def step_chunk(
             e = e + (charge * store[i] - from_batt * draw[i])
             loss = charge * loss_c[i] + from_batt * loss_d[i]
             q = (((qe + bus) + heater) + comp) + loss
-            # orbitcloud.bus.thermal.implicit_step: start and the first FIRST_ITERS iterations
+            # orbitcloud.bus.thermal.implicit_step: FIRST_ITERS iterations from the present temperature
             q_s = q + ki * T_SPACE4
-            t0sq = t * t
-            start = t + max(q_s - ki * (t0sq * t0sq), 0.0) / ci
-            tn = min(start, math.sqrt(math.sqrt(((ct0 + max(q, 0.0)) + ki * T_SPACE4) / ki)))
             b = ct0 + q_s
             k3 = 3.0 * ki
             k4 = 4.0 * ki
+            tn = t
             prev = tn
             for _ in range(FIRST_ITERS):
                 prev = tn
@@ -106,8 +100,8 @@ def step_chunk(
                 tn = (k3 * (t2 * t2) + b) / (k4 * (t2 * tn) + ci)
             t1[i] = tn
             t_prev[i] = prev
-            n_more += 1 if abs(tn - prev) > 1e-9 * tn else 0
-            b_s[i] = b
+            n_more += 0 if abs(tn - prev) <= 1e-9 * tn else 1
+            q_sat[i] = q
             short[i] = 1.0 if req < tgt else 0.0
             e_j[i] = e
             s_gen[i] += pg
@@ -129,12 +123,19 @@ def step_chunk(
                 rec[7, r, i] = 2.0 if req < tgt else (1.0 if comp < req else 0.0)
         for i in range(n if n_more else 0):
             tn = t1[i]
-            if abs(tn - t_prev[i]) > 1e-9 * tn:
+            if not abs(tn - t_prev[i]) <= 1e-9 * tn:
+                # orbitcloud.bus.thermal.bracketing_start, then NEWTON_ITERS iterations
                 ci, ki = c[i], k[i]
-                b = b_s[i]
+                t, q = t_k[i], q_sat[i]
+                ct0 = ci * t
+                q_s = q + ki * T_SPACE4
+                b = ct0 + q_s
+                t0sq = t * t
+                start = t + max(q_s - ki * (t0sq * t0sq), 0.0) / ci
+                tn = min(start, math.sqrt(math.sqrt(((ct0 + max(q, 0.0)) + ki * T_SPACE4) / ki)))
                 k3 = 3.0 * ki
                 k4 = 4.0 * ki
-                for _ in range(NEWTON_ITERS - FIRST_ITERS):
+                for _ in range(NEWTON_ITERS):
                     t2 = tn * tn
                     tn = (k3 * (t2 * t2) + b) / (k4 * (t2 * tn) + ci)
                 t1[i] = tn

@@ -317,12 +317,37 @@ def _kernel(force: bool = False):
 _KERNEL = False
 
 
-def _staggered(arrays, n: int) -> list[np.ndarray]:
-    """Float64 copies of the (n,) ``arrays`` (scalars broadcast) as rows of one block whose rows
-    start 128 bytes apart modulo 4 KiB. Arrays of 4,096 satellites allocated one by one all start at
-    the same offset in a page; a loop that reads ~30 of them at the same index then maps them onto
-    the same L1 cache sets and runs at half speed (4K aliasing)."""
-    block = np.empty((len(arrays), n + 16))
+#: The compiled step's per-satellite streams: 17 parameter rows, 13 state and total rows and 4 scratch
+#: rows in one block (:func:`_arena`), and the generation and environmental heat (T, n) of
+#: :func:`step_inputs`, placed in the two slots after them.
+_ARENA_ROWS = 34
+_SLOT_P_GEN, _SLOT_Q_ENV = _ARENA_ROWS, _ARENA_ROWS + 1
+#: Slot r starts (256 r) mod 4096 bytes into a page: 16 distinct cache-line-aligned offsets, and a
+#: load of one row never lies 1-3 vector iterations (64-192 bytes) behind a store to another row
+#: modulo 4 KiB (which would make it wait for that store: 4K aliasing); rows 16 slots apart share an
+#: offset, which costs nothing (their accesses at one index are in the same iteration).
+_SLOT_BYTES = 256
+
+
+def aligned_empty(shape, offset: int) -> np.ndarray:
+    """A C-contiguous float64 array whose first element lies ``offset`` bytes past a 4 KiB boundary."""
+    nbytes = int(np.prod(shape)) * 8
+    buf = np.empty(nbytes + 4096, np.uint8)
+    start = (offset - buf.ctypes.data) % 4096
+    return buf[start:start + nbytes].view(np.float64).reshape(shape)
+
+
+def _arena(arrays, n: int, extra: int = 0) -> list[np.ndarray]:
+    """Float64 copies of the (n,) ``arrays`` (scalars broadcast), and ``extra`` uninitialised rows, as
+    rows of one block: row r starts ``(256 r) mod 4096`` bytes past a 4 KiB boundary (cache-line
+    aligned, so that 64-byte vector loads do not straddle lines; see ``_SLOT_BYTES``). Arrays of
+    4,096 satellites allocated one by one all start at the same offset in a page, or at arbitrary
+    ones; a loop that reads ~35 of them at the same index then maps them onto the same L1 cache
+    sets, or its loads wait on stores to another array 4 KiB away, and runs at half speed or worse
+    (4K aliasing)."""
+    rows = len(arrays) + extra
+    stride = -(-n * 8 // 4096) * 4096 + _SLOT_BYTES  # bytes: each row one slot further in its page
+    block = aligned_empty((rows, stride // 8), 0)
     for row, a in zip(block, arrays):
         row[:n] = a
     return [row[:n] for row in block]
@@ -344,16 +369,17 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
     rec_rows[n_t - 1] = last_row
     rec = np.zeros((8, sel.size + 1, n))
     s = tot.sums
-    params = _staggered([c, k, heat_max, heat_hot, heat_min, thot, target, bus_w, p["heater_w"], e_min, e_max, *coef], n)
     keys = ("bus", "heater", "compute", "charge", "from_battery", "req")
-    live = [state.t_k, state.e_j, *(s[key] for key in keys), tot.e_min_j, tot.t_min_k, tot.t_max_k, s["gen"], s["env_heat"]]
-    work = _staggered(live, n)
+    rows = _arena([c, k, heat_max, heat_hot, heat_min, thot, target, bus_w, p["heater_w"], e_min, e_max, *coef,
+                   state.t_k, state.e_j, *(s[key] for key in keys), tot.e_min_j, tot.t_min_k, tot.t_max_k, s["gen"],
+                   s["env_heat"]], n, extra=4)
+    params, work, scratch = rows[:17], rows[17:30], rows[30:]
     hot = state.hot.copy()
     t_k, e_j, sb, sh, sc, sch, sfb, sr, e_lo, t_lo, t_hi, s_gen, s_env = work
     _kernel(force=True)(
         p_gen_t, q_env_t, *params, t_k, e_j, hot, sb, sh, sc, sch, sfb, sr, e_lo, t_lo, t_hi, rec_rows, rec,
         avail_t if avail_t is not None else np.ones((1, n)),
-        e_trace if e_trace is not None else np.zeros((2, 0, n)), s_gen, s_env,
+        e_trace if e_trace is not None else np.zeros((2, 0, n)), s_gen, s_env, *scratch,
     )
     # back into the state and the totals (copies: a block's arrays stay its own)
     state.t_k, state.e_j, state.hot = t_k.copy(), e_j.copy(), hot
@@ -448,8 +474,9 @@ def step_inputs(bp: BusParams, geo: Geometry, with_array_temp: bool) -> tuple:
     groups that stay in cache; every value is pointwise, so a slice of them is what the same columns
     alone would give."""
     n, n_t = geo.illumination.shape
-    p_gen_t = np.empty((n_t, n))
-    q_env_t = np.empty((n_t, n))
+    # in the compiled step's cache slots after its per-satellite rows (see _arena)
+    p_gen_t = aligned_empty((n_t, n), _SLOT_P_GEN * _SLOT_BYTES % 4096)
+    q_env_t = aligned_empty((n_t, n), _SLOT_Q_ENV * _SLOT_BYTES % 4096)
     t_arr_t = np.empty((n_t, n)) if with_array_temp else None
     if _kernel() is not None:
         _inputs_compiled(bp, geo, p_gen_t, q_env_t, t_arr_t)

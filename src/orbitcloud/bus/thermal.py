@@ -13,7 +13,7 @@ Handbook* vol. I (2002), ch. 2:
 
 ``S = S0 (1 AU / d)^2``. The lumped node obeys ``C dT/dt = Q_in - k (T^4 - T_space^4)`` with
 ``k = sides * A * epsilon * sigma``; it is advanced by backward Euler (L-stable: no oscillation or
-overshoot at any step) solved exactly by Newton's method from a bracketing start.
+overshoot at any step) solved exactly by Newton's method (from T0, else from a bracketing start).
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from orbitcloud.constants import DEEP_SPACE_K, EARTH_ALBEDO, EARTH_OLR_W_M2, STE
 
 SIGMA = STEFAN_BOLTZMANN_W_M2_K4
 T_SPACE4 = DEEP_SPACE_K**4
-#: Newton iterations of the implicit step (enough from the bracketing start for steps up to a day; see
-#: tests): every element takes FIRST_ITERS; those not yet converged take the rest.
+#: Newton iterations of the implicit step: every element takes FIRST_ITERS from its temperature at the
+#: start of the step; those not yet converged restart from the bracketing start and take NEWTON_ITERS
+#: (enough for steps up to a day; see tests).
 NEWTON_ITERS = 8
 FIRST_ITERS = 3
 
@@ -105,42 +106,49 @@ def _newton(t, b, k3, k4, c, iters):
     return t, t - prev
 
 
+def bracketing_start(t0, q, k, c):
+    """A start for Newton's method on ``f(T) = c (T - T0) + k (T^4 - Ts^4) - Q`` with ``f >= 0`` and
+    within a factor 2 of the root, for any step and temperature: the smaller of two upper bounds,
+    T0 when cooling (f(T0) >= 0) or the explicit-Euler value when heating, and ``(R / k)^(1/4)`` with
+    ``R = c T0 + k Ts^4 + max(Q, 0)`` (``R / c``, the root of the linear term alone, is never below
+    the first). As the root T* satisfies ``max(c T*, k T*^4) >= R / 2``, the start is within a
+    factor 2 of T*."""
+    ct0 = c * t0
+    t0sq = t0 * t0
+    start = t0 + np.maximum((q + k * T_SPACE4) - k * (t0sq * t0sq), 0.0) / c
+    return np.minimum(start, np.sqrt(np.sqrt((ct0 + np.maximum(q, 0.0) + k * T_SPACE4) / k)))
+
+
 def implicit_step(t0_k, heat_w, k_w_k4, c_over_dt_w_k, out=None):
     """One backward-Euler step of ``C dT/dt = Q - k (T^4 - T_space^4)``: solve for T1.
 
     ``f(T) = c (T - T0) + k (T^4 - Ts^4) - Q`` is increasing and convex for T > 0, so Newton's method
-    from a start with f >= 0 decreases monotonically to the root. Start: the smaller of two upper
-    bounds (each has f >= 0): T0 when cooling (f(T0) >= 0) or the explicit-Euler value when heating;
-    and ``(R / k)^(1/4)`` with ``R = c T0 + k Ts^4 + max(Q, 0)`` (``R / c``, the root of the linear
-    term alone, is never below the first). As the root T* satisfies
-    ``max(c T*, k T*^4) >= R / 2``, the start is within a factor 2 of T* whatever the step, so
-    ``NEWTON_ITERS`` iterations reach machine precision for any step and temperature (without the
-    last two bounds, cooling with a large step, e.g. 1,000 K -> 6 K in a day-long step of a light
-    node, needs ~20 iterations). The iteration count is decided per element (``FIRST_ITERS``, then the
-    rest where the last correction exceeds 1e-9 T), so the result does not depend on the array shape.
+    converges from any start T > 0: from one with f >= 0 it decreases monotonically to the root, and
+    from one with f < 0 its first iterate has f >= 0. Every element first takes ``FIRST_ITERS``
+    iterations from T0 itself: at the bus's steps the temperature moves by a small fraction of
+    itself per step, so these reach machine precision (the error squares each iteration). Elements
+    whose last change still exceeds 1e-9 T (or is not finite) start again from
+    :func:`bracketing_start`, within a factor 2 of the root whatever the step, and take
+    ``NEWTON_ITERS`` iterations, which reach machine precision for any step and temperature the
+    inputs allow (from T0 alone, cooling with a large step, e.g. 1,000 K -> 6 K in a day-long step
+    of a light node, needs ~20). The decision is per element, so the result does not depend on the
+    array shape.
     """
     t0 = np.asarray(t0_k, dtype=np.float64)
     q = np.asarray(heat_w, dtype=np.float64)
     k, c = k_w_k4, c_over_dt_w_k
-    q_s = q + k * T_SPACE4
-    ct0 = c * t0
-    t0sq = t0 * t0
-    # explicit Euler when heating, T0 when cooling (f >= 0 at both), capped by (R / k)^(1/4),
-    # R = c T0 + k Ts^4 + max(Q, 0); R / c >= the explicit value, so it needs no separate cap.
-    start = t0 + np.maximum(q_s - k * (t0sq * t0sq), 0.0) / c
-    t = np.minimum(start, np.sqrt(np.sqrt((ct0 + np.maximum(q, 0.0) + k * T_SPACE4) / k)))
-    b = ct0 + q_s
+    b = c * t0 + (q + k * T_SPACE4)
     k3, k4 = 3.0 * k, 4.0 * k
-    t, change = _newton(t, b, k3, k4, c, FIRST_ITERS)
-    # Elements whose last change was not negligible take the remaining iterations. The decision is
-    # per element, so a satellite's result does not depend on which others share the array.
-    more = np.abs(change) > 1e-9 * t
+    t, change = _newton(np.broadcast_to(t0, np.shape(b)), b, k3, k4, c, FIRST_ITERS)
+    # not (|change| <= 1e-9 T): a NaN from an overflowing iterate also takes the bracketed restart
+    more = ~(np.abs(change) <= 1e-9 * t)
     if np.any(more):
         shape = np.shape(t)
         t = np.atleast_1d(t)  # a fresh array from _newton (writable); scalar inputs become 1-d here
         idx = np.nonzero(np.reshape(more, t.shape))
         pick = lambda a: np.broadcast_to(a, shape).reshape(t.shape)[idx]  # noqa: E731
-        t[idx], _ = _newton(t[idx], pick(b), pick(k3), pick(k4), pick(c), NEWTON_ITERS - FIRST_ITERS)
+        kk, cc = pick(k), pick(c)
+        t[idx], _ = _newton(bracketing_start(pick(t0), pick(q), kk, cc), pick(b), pick(k3), pick(k4), cc, NEWTON_ITERS)
         t = t.reshape(shape)
     if out is not None:
         out[...] = t
