@@ -1,0 +1,84 @@
+"""Cost of the bus's compiled kernels per satellite-step, one core (issue #18: the bus's share).
+
+Runs blocks of 4,096 satellites of the ``benchmarks/bus.py`` fleet (100 planes, 550 km, 53 deg,
+``v2mini-h100x8``) through one day at 60 s with the fast propagator, and times every call of the
+two compiled bus kernels (:func:`orbitcloud.bus.kernel.step_chunk`, the power and thermal step;
+:func:`orbitcloud.bus.kernel.inputs_chunk`, generation and environmental heat) and of the whole bus
+advance (:func:`orbitcloud.bus.step.advance`, kernels plus their set-up), against the block without
+the bus. Prints nanoseconds per satellite-step (the best of ``--repeats`` passes over the blocks).
+
+Usage: python benchmarks/bus_kernel.py [--blocks B] [--repeats R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import orbitcloud.bus.kernel as kernel
+import orbitcloud.sim.engine as engine
+from orbitcloud.bus import step
+from orbitcloud.fleet import build_fleet
+from orbitcloud.scenario import parse_scenario
+from orbitcloud.sim import RunSpec
+from orbitcloud.sim.setup import bus_params, shell_designs
+from orbitcloud.timescale import jd_split
+
+from bus import YAML
+
+
+def timed(fn, acc: dict, key: str):
+    def call(*args, **kwargs):
+        t0 = time.perf_counter()
+        out = fn(*args, **kwargs)
+        acc[key] = acc.get(key, 0.0) + time.perf_counter() - t0
+        return out
+
+    return call
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--blocks", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    loaded = parse_scenario(YAML.format(per_plane=1000))
+    fleet = build_fleet(loaded)
+    bp = bus_params(fleet, shell_designs(loaded))
+    jd, fr = jd_split(np.datetime64(loaded.scenario.epoch, "ns"))
+    spec = RunSpec(jd0=float(jd), fr0=float(fr), step_s=60.0, n_steps=1440, propagator="fast")
+    block = 4096
+    starts = np.linspace(0, len(fleet) - block, args.blocks).astype(int)
+    engine.run_block(fleet.slice(0, block), spec, bus=bp.slice(0, block))  # compile / load the kernels
+    acc: dict[str, float] = {}
+    step._KERNEL = timed(step._kernel(force=True), acc, "step")
+    kernel.inputs_chunk = timed(kernel.inputs_chunk, acc, "inputs")
+    engine.advance = timed(engine.advance, acc, "advance")
+    best: dict[str, float] = {}
+    for _ in range(args.repeats):
+        acc.clear()
+        for a in starts:
+            t0 = time.perf_counter()
+            engine.run_block(fleet.slice(a, a + block), spec)
+            t1 = time.perf_counter()
+            engine.run_block(fleet.slice(a, a + block), spec, bus=bp.slice(a, a + block))
+            t2 = time.perf_counter()
+            acc["no bus"] = acc.get("no bus", 0.0) + t1 - t0
+            acc["with bus"] = acc.get("with bus", 0.0) + t2 - t1
+        for key, value in acc.items():
+            best[key] = min(best.get(key, np.inf), value)
+    sat_steps = args.blocks * block * spec.n_steps
+    ns = {key: 1e9 * value / sat_steps for key, value in best.items()}
+    print(f"{args.blocks} blocks of {block:,} satellites x {spec.n_steps} steps, fast propagator, one core; best of {args.repeats}")
+    print(f"  block without the bus     {ns['no bus']:6.1f} ns per satellite-step")
+    print(f"  block with the bus        {ns['with bus']:6.1f} ns  (bus adds {100 * (ns['with bus'] / ns['no bus'] - 1):.0f} %)")
+    print(f"  bus advance (all of it)   {ns['advance']:6.1f} ns")
+    print(f"    step kernel             {ns['step']:6.1f} ns")
+    print(f"    inputs kernel           {ns['inputs']:6.1f} ns")
+    print(f"  budget for +30 %          {0.3 * ns['no bus']:6.1f} ns")
+
+
+if __name__ == "__main__":
+    main()
