@@ -38,8 +38,18 @@ def make_pg_database() -> tuple[str, callable]:
     url = f"{head}/{name}".replace("postgresql://", "postgresql+psycopg://")
 
     def drop() -> None:
-        with psycopg.connect(conninfo, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # FORCE ends the test's own leftover sessions; an autovacuum worker that happens to be in the
+        # database belongs to the superuser, which a non-superuser may not terminate
+        # (InsufficientPrivilege). It leaves within moments, so try again for up to 10 s.
+        for attempt in range(50):
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as c:
+                    c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+                if attempt == 49:
+                    raise
+                time.sleep(0.2)
 
     return url, drop
 
