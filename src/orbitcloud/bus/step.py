@@ -373,6 +373,7 @@ def _advance_compiled(bp, state, tot, geo, k0, record_stride, records, p_gen_t, 
     rows = _arena([c, k, heat_max, heat_hot, heat_min, thot, target, bus_w, p["heater_w"], e_min, e_max, *coef,
                    state.t_k, state.e_j, *(s[key] for key in keys), tot.e_min_j, tot.t_min_k, tot.t_max_k, s["gen"],
                    s["env_heat"]], n, extra=4)
+    assert len(rows) == _ARENA_ROWS  # the slots of p_gen_t and q_env_t follow these rows
     params, work, scratch = rows[:17], rows[17:30], rows[30:]
     hot = state.hot.copy()
     t_k, e_j, sb, sh, sc, sch, sfb, sr, e_lo, t_lo, t_hi, s_gen, s_env = work
