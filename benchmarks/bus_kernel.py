@@ -7,13 +7,20 @@ two compiled bus kernels (:func:`orbitcloud.bus.kernel.step_chunk`, the power an
 advance (:func:`orbitcloud.bus.step.advance`, kernels plus their set-up), against the block without
 the bus. Prints nanoseconds per satellite-step (the best of ``--repeats`` passes over the blocks).
 
-Usage: python benchmarks/bus_kernel.py [--blocks B] [--repeats R]
+``--tiles 1024,4096``: instead, compiles the step kernel once per satellite-tile size
+(``orbitcloud.bus.kernel.STEP_TILE``) and alternates them call by call over the same blocks, so that
+the machine's minute-to-minute drift falls on all of them alike; prints each one's ns per
+satellite-step.
+
+Usage: python benchmarks/bus_kernel.py [--blocks B] [--repeats R] [--tiles T1,T2,...]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
+import types
 
 import numpy as np
 
@@ -39,11 +46,39 @@ def timed(fn, acc: dict, key: str):
     return call
 
 
+def tile_variants(tiles: list[int], acc: dict):
+    """A step kernel that runs the variants compiled with each ``STEP_TILE`` in turn, call by call."""
+    with open(kernel.__file__) as fh:
+        src = fh.read()
+    assert f"STEP_TILE = {kernel.STEP_TILE}\n" in src
+    fns = {}
+    for t in tiles:
+        mod = types.ModuleType(f"step_tile_{t}")
+        code = src.replace(f"STEP_TILE = {kernel.STEP_TILE}\n", f"STEP_TILE = {t}\n").replace("cache=True", "cache=False")
+        exec(compile(code, f"<step kernel, STEP_TILE={t}>", "exec"), mod.__dict__)
+        fns[t] = mod.step_chunk
+    turn = itertools.cycle(tiles)
+
+    def call(*a):
+        t = next(turn)
+        t0 = time.perf_counter()
+        fns[t](*a)
+        dt = time.perf_counter() - t0
+        if f"tile {t} n" in acc or dt < 0.5:  # the first call of each compiles it
+            acc[f"tile {t}"] = acc.get(f"tile {t}", 0.0) + dt
+            acc[f"tile {t} n"] = acc.get(f"tile {t} n", 0) + a[0].size
+        acc["step"] = acc.get("step", 0.0) + dt
+
+    return call
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--blocks", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--tiles", default="", help="comma-separated STEP_TILE values to compare")
     args = ap.parse_args()
+    tiles = [int(t) for t in args.tiles.split(",") if t]
     loaded = parse_scenario(YAML.format(per_plane=1000))
     fleet = build_fleet(loaded)
     bp = bus_params(fleet, shell_designs(loaded))
@@ -53,7 +88,7 @@ def main() -> None:
     starts = np.linspace(0, len(fleet) - block, args.blocks).astype(int)
     engine.run_block(fleet.slice(0, block), spec, bus=bp.slice(0, block))  # compile / load the kernels
     acc: dict[str, float] = {}
-    step._KERNEL = timed(step._kernel(force=True), acc, "step")
+    step._KERNEL = timed(step._kernel(force=True), acc, "step") if not tiles else tile_variants(tiles, acc)
     kernel.inputs_chunk = timed(kernel.inputs_chunk, acc, "inputs")
     engine.advance = timed(engine.advance, acc, "advance")
     best: dict[str, float] = {}
@@ -78,6 +113,8 @@ def main() -> None:
     print(f"    step kernel             {ns['step']:6.1f} ns")
     print(f"    inputs kernel           {ns['inputs']:6.1f} ns")
     print(f"  budget for +30 %          {0.3 * ns['no bus']:6.1f} ns")
+    for t in tiles:
+        print(f"  step kernel, STEP_TILE = {t:5d}: {1e9 * acc[f'tile {t}'] / acc[f'tile {t} n']:6.2f} ns (last pass)")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,32 @@ def test_kernel_and_numpy_loops_are_bit_identical(monkeypatch, propagator, step_
         assert np.array_equal(a.bus.ageing[key], b.bus.ageing[key], equal_nan=True), key
 
 
+def test_kernel_bit_identical_across_its_satellite_tiles(monkeypatch):
+    """A block wider than the compiled step's satellite tile (two full tiles and a partial one, the
+    tile boundaries inside shells that throttle): still the NumPy loop's bits, records included."""
+    from orbitcloud.bus import kernel
+
+    loaded = parse_scenario(SCENARIO.replace("sats_per_plane: 5", "sats_per_plane: 600"))
+    fleet = build_fleet(loaded)
+    n, tile = len(fleet), kernel.STEP_TILE
+    assert n > 2 * tile and n % tile and 600 * 2 > tile  # the first boundary falls inside the hot shell
+    bp = bus_params(fleet, shell_designs(loaded))
+    jd, fr = jd_split(np.datetime64(loaded.scenario.epoch, "ns"))
+    spec = RunSpec(jd0=float(jd), fr0=float(fr), step_s=60.0, n_steps=180, propagator="fast", record_every_steps=7)
+    out = {}
+    for use_kernel in (False, True):
+        monkeypatch.setattr(engine, "advance", functools.partial(step.advance, use_kernel=use_kernel))
+        out[use_kernel] = engine.run_block(fleet.slice(0, n), spec, bus=bp)
+    a, b = out[False], out[True]
+    assert a.bus.sums["thr_thermal"][:1200].sum() > 0 and a.bus.sums["thr_power"][1200:2400].sum() > 0
+    for key in a.bus.sums:
+        assert np.array_equal(a.bus.sums[key], b.bus.sums[key]), key
+    for key in ("e_min_j", "t_min_k", "t_max_k", "t_final_k", "e_final_j"):
+        assert np.array_equal(getattr(a.bus, key), getattr(b.bus, key)), key
+    for key in a.records:
+        assert np.array_equal(a.records[key], b.records[key]), key
+
+
 @pytest.mark.parametrize("propagator", ["sgp4", "fast"])
 def test_compiled_bus_inputs_bit_identical(monkeypatch, propagator):
     """Generation, environmental heat and array temperature of the compiled element loop are the
