@@ -13,6 +13,9 @@ the machine's minute-to-minute drift falls on all of them alike; prints each one
 satellite-step. The variants compile during the first pass, so the block totals need
 ``--repeats`` >= 2 then (the best pass is printed).
 
+Also prints the arithmetic floor: the time of the float64 divisions and square roots the bus performs
+per satellite-step, alone (:func:`floor_ns`), against the budget for +30 %.
+
 Usage: python benchmarks/bus_kernel.py [--blocks B] [--repeats R] [--tiles T1,T2,...]
 """
 
@@ -73,6 +76,41 @@ def tile_variants(tiles: list[int], acc: dict):
     return call
 
 
+def floor_ns(n: int = 4096, reps: int = 3000) -> float:
+    """ns per element of the bus's float64 divisions and square roots alone, in their dependency
+    chains: the inputs kernel's two quartic roots of a quotient (the array temperature, then again
+    after the efficiency update) and the step kernel's ``FIRST_ITERS`` Newton divisions. Vectorised
+    over ``n`` elements like the kernels; everything else they do (about 70 other operations and 55
+    loads and stores per satellite-step) is left out, so this is a lower bound."""
+    import math
+
+    import numba
+
+    from orbitcloud.bus.thermal import FIRST_ITERS
+
+    @numba.njit(nogil=True, error_model="numpy")
+    def chain(x, y, out, reps):
+        for _ in range(reps):
+            for i in range(x.shape[0]):
+                a, b = x[i], y[i]
+                t1 = math.sqrt(math.sqrt(a / b))
+                tn = math.sqrt(math.sqrt((a + t1) / b))
+                for _ in range(FIRST_ITERS):
+                    t2 = tn * tn
+                    tn = (a * (t2 * t2) + b) / (b * (t2 * tn) + a)
+                out[i] = tn
+
+    rng = np.random.default_rng(0)
+    x, y, out = rng.random(n) + 1.0, rng.random(n) + 2.0, np.empty(n)
+    chain(x, y, out, 1)
+    best = np.inf
+    for _ in range(5):
+        t0 = time.perf_counter()
+        chain(x, y, out, reps)
+        best = min(best, time.perf_counter() - t0)
+    return 1e9 * best / (n * reps)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--blocks", type=int, default=3)
@@ -114,6 +152,7 @@ def main() -> None:
     print(f"    step kernel             {ns['step']:6.1f} ns")
     print(f"    inputs kernel           {ns['inputs']:6.1f} ns")
     print(f"  budget for +30 %          {0.3 * ns['no bus']:6.1f} ns")
+    print(f"  float64 div and sqrt alone{floor_ns():6.1f} ns  (arithmetic floor of the two kernels)")
     for t in tiles:
         print(f"  step kernel, STEP_TILE = {t:5d}: {1e9 * acc[f'tile {t}'] / acc[f'tile {t} n']:6.2f} ns (last pass)")
 

@@ -5,6 +5,9 @@ worker processes), sampled every 0.1 s from /proc. Targets (issue #2, orbits and
 <= 4 GB, both cores. Since issue #3 the run also steps every satellite's power and thermal bus;
 pass ``--no-bus`` to time the orbit-and-sunlight run the issue #2 target was set for.
 
+Also prints the CPU time of the process tree (its waited-for worker processes included) over the
+wall time: how many cores the run kept busy.
+
 Usage: python benchmarks/run_1m.py [extra orbitcloud run arguments]
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -53,9 +57,13 @@ def run_sampled(cmd: list[str], every_s: float = 0.1) -> tuple[dict, float, int]
 def main() -> None:
     cmd = ["orbitcloud", "run", "spacex-odc-1m", "--duration", "1d", "--step", "60s", "--propagator", "fast", "--json"]
     cmd += sys.argv[1:]
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     summary, wall, peak = run_sampled(cmd)
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     print(" ".join(cmd))
     print(f"wall time {wall:.1f} s (target <= 120 s); peak RSS of process tree {peak / 1e9:.2f} GB (target <= 4 GB)")
+    print(f"CPU time {cpu_s:.1f} s: {cpu_s / wall:.2f} of {os.cpu_count()} cores busy on average")
     print(
         f"satellites {summary['satellites']:,}, steps {summary['steps']}, sunlit_fraction {summary['sunlit_fraction']}, "
         f"longest_eclipse_s {summary['longest_eclipse_s']}, {summary['satellite_steps_per_s'] / 1e6:.1f} M satellite-steps/s"
